@@ -1,0 +1,33 @@
+import { IConstruct } from 'constructs';
+import { PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
+
+/**
+ * Where the VMs of load balancers and availability groups are created. LocalInfrastructure
+ * (processes on loopback addresses of this machine) is the embedded default; SSH hosts and
+ * cloud instances plug in behind the same interface.
+ */
+export interface IInfrastructure extends IConstruct {
+  /** The zones (and their racks) this infrastructure offers. */
+  readonly zones: ZoneSpec[];
+
+  /**
+   * Places a group of VMs across zones and racks (deterministic: same input, same answer).
+   * Called once per LoadBalancer (role LB_NODE) and per AvailabilityGroup (role AG_VM) at
+   * construction time; group names must be unique per infrastructure.
+   */
+  placeGroup(group: PlacementGroup): PlacedVm[];
+
+  /**
+   * Creates the LB's cluster nodes. `configFile` is the path of the synthesized LB config
+   * document relative to the stack's synth directory (Terraform's working directory);
+   * `configHash` is its SHA-256 (hex). Both may be tokens resolved at synth. A changed hash
+   * must reach running nodes as a hot reload, not a restart.
+   */
+  deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void;
+
+  /**
+   * Creates the availability group's VMs, each running `command args` with HOST, PORT,
+   * VM_NAME, VM_ZONE, VM_RACK in its environment.
+   */
+  deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void;
+}

@@ -1,0 +1,176 @@
+import * as fs from 'fs';
+import { Construct } from 'constructs';
+import { CertificateModel, SniCertificateModel } from '../lib/model/certificate';
+import { ListenerProtocol, TlsVersion } from '../lib/model/enums';
+import { checkCertificatesAddable, checkSniCertificateAddable, ListenerModel, resolveListener } from '../lib/model/listener';
+import { AttachedListenerModel } from '../lib/model/load-balancer';
+import { ModelWarning } from '../lib/model/messages';
+import { WarningIds } from '../lib/model/warnings';
+import { BackendService } from './backend-service';
+import { Certificate, SniCertificate } from './certificate';
+import { throwIfProblems, tokenProblems } from './errors';
+import type { LoadBalancer } from './load-balancer';
+import { addDeferredWarnings } from './warnings';
+import { markModelChanged } from './model-generation';
+
+/** TLS versions and ciphers a TLS/HTTPS listener accepts. */
+export interface TlsPolicy {
+  /**
+   * Oldest TLS version accepted.
+   * @default TlsVersion.TLS1_2
+   */
+  readonly minVersion?: TlsVersion;
+  /**
+   * Newest TLS version accepted.
+   * @default TlsVersion.TLS1_3
+   */
+  readonly maxVersion?: TlsVersion;
+  /**
+   * OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are not configurable).
+   * @default - Node.js's default cipher list
+   */
+  readonly ciphers?: string;
+}
+
+/** HTTP Strict Transport Security on an HTTPS listener. */
+export interface HstsOptions {
+  /**
+   * max-age in seconds (1..94608000).
+   * @default 31536000
+   */
+  readonly maxAgeSeconds?: number;
+  /**
+   * Add `includeSubDomains`.
+   * @default false
+   */
+  readonly includeSubDomains?: boolean;
+}
+
+/** Options of lb.addListener. */
+export interface ListenerOptions {
+  /** Protocol clients speak. Cannot change (replace the listener instead). */
+  readonly protocol: ListenerProtocol;
+  /** Port (1..65535), unique per load balancer. */
+  readonly port: number;
+  /** The default backend service (of the same load balancer, with the matching protocol). */
+  readonly backendService: BackendService;
+  /**
+   * Default certificates of a TLS/HTTPS listener: one, or two with different key
+   * algorithms (e.g. RSA and ECDSA). More can be added with addCertificates.
+   * @default - none; a TLS/HTTPS listener without certificates fails synth
+   */
+  readonly certificates?: Certificate[];
+  /**
+   * Certificates chosen by the SNI server name (`exact.name` or `*.suffix`).
+   * @default - none
+   */
+  readonly sniCertificates?: SniCertificate[];
+  /**
+   * TLS versions and ciphers (TLS/HTTPS listeners).
+   * @default - TLS 1.2 to TLS 1.3 with Node.js's default ciphers
+   */
+  readonly tlsPolicy?: TlsPolicy;
+  /**
+   * Seconds an idle client connection is kept (1..86400).
+   * @default - 60 for HTTP/HTTPS, 1800 for TCP/TLS
+   */
+  readonly idleTimeoutSeconds?: number;
+  /**
+   * Requests per second per LB node (HTTP/HTTPS only): -1 (unlimited) or 100..500000.
+   * @default -1
+   */
+  readonly qpsLimit?: number;
+  /**
+   * Concurrent client connections per LB node: -1 (unlimited) or 100..5000000.
+   * @default -1
+   */
+  readonly connectionLimit?: number;
+  /**
+   * Send Strict-Transport-Security (HTTPS only).
+   * @default - off
+   */
+  readonly hsts?: HstsOptions;
+  /**
+   * Whether the listener is open (JD Cloud's status On/Off).
+   * @default true
+   */
+  readonly enabled?: boolean;
+}
+
+/** Properties of a Listener. */
+export interface ListenerProps extends ListenerOptions {
+  /** The load balancer the listener belongs to. */
+  readonly loadBalancer: LoadBalancer;
+}
+
+/** A listener: a protocol and port on a load balancer, forwarding to a default backend service. */
+export class Listener extends Construct {
+  /** The load balancer the listener belongs to. */
+  public readonly loadBalancer: LoadBalancer;
+  /** Protocol clients speak. */
+  public readonly protocol: ListenerProtocol;
+  /** Port on every node of the load balancer. */
+  public readonly port: number;
+  /** The default backend service. */
+  public readonly backendService: BackendService;
+  private readonly model: ListenerModel;
+  private readonly certificateList: CertificateModel[] = [];
+  private readonly sniList: SniCertificateModel[] = [];
+
+  constructor(scope: Construct, id: string, props: ListenerProps) {
+    super(scope, id);
+    const path = this.node.path;
+    const { loadBalancer, backendService, certificates, sniCertificates, ...options } = props;
+    const resolved = resolveListener({ path, ...options });
+    throwIfProblems([...tokenProblems(path, '', options), ...resolved.errors]);
+    this.model = resolved.model;
+    this.loadBalancer = loadBalancer;
+    this.protocol = resolved.model.protocol;
+    this.port = resolved.model.port;
+    this.backendService = backendService;
+    if (certificates && certificates.length > 0) this.addCertificates(...certificates);
+    (sniCertificates ?? []).forEach((s) => this.addSniCertificate(s.domain, s.certificate));
+    loadBalancer._registerListener(this);
+    addDeferredWarnings(this, () => this.missingFileWarnings());
+  }
+
+  /** Adds default certificates (TLS/HTTPS listeners; at most two in all). */
+  public addCertificates(...certificates: Certificate[]): void {
+    const models = certificates.map((c) => c._toModel());
+    throwIfProblems(checkCertificatesAddable(this.node.path, this.protocol, this.certificateList.length, models));
+    this.certificateList.push(...models);
+    markModelChanged();
+  }
+
+  /** Serves `certificate` to clients asking for `domain` (`exact.name` or `*.suffix`) by SNI. */
+  public addSniCertificate(domain: string, certificate: Certificate): void {
+    const model = { domain, certificate: certificate._toModel() };
+    throwIfProblems(checkSniCertificateAddable(this.node.path, this.protocol, this.sniList, model));
+    this.sniList.push(model);
+    markModelChanged();
+  }
+
+  /** @internal */
+  public _toModel(): AttachedListenerModel {
+    return {
+      ...this.model,
+      certificates: [...this.certificateList],
+      sniCertificates: [...this.sniList],
+      backendService: this.backendService._toModel(),
+    };
+  }
+
+  /** The files are read on the LB nodes; on this machine a missing file is most likely a typo. */
+  private missingFileWarnings(): ModelWarning[] {
+    const all = [...this.certificateList, ...this.sniList.map((s) => s.certificate)];
+    const warnings: ModelWarning[] = [];
+    for (const c of all) {
+      for (const file of [c.certFile, c.keyFile]) {
+        if (!fs.existsSync(file)) {
+          warnings.push({ id: WarningIds.CERTIFICATE_FILE_MISSING, path: this.node.path, message: `certificate "${c.name}": file ${file} does not exist on this machine (LB nodes read it at start)` });
+        }
+      }
+    }
+    return warnings;
+  }
+}

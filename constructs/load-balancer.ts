@@ -1,0 +1,261 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { deriveCookieSecret, loadOrCreateProjectSecret } from '../lib/config/cookie-secret';
+import { sha256Hex } from '../lib/config/hash';
+import { renderLbConfig, serializeLbConfig } from '../lib/config/render';
+import { LoadBalancerTree, resolveLoadBalancer, validateLoadBalancerTree } from '../lib/model/load-balancer';
+import { ModelWarning } from '../lib/model/messages';
+import { PlacedVm, VmRole } from '../lib/placement/types';
+import { BackendService, BackendServiceOptions } from './backend-service';
+import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
+import { IInfrastructure } from './infrastructure';
+import { Listener, ListenerOptions } from './listener';
+import { placementGroupName, stackPath } from './names';
+import { VirtualServerGroup, VirtualServerGroupOptions } from './virtual-server-group';
+import { Vpc } from './vpc';
+import { markModelChanged, modelGeneration } from './model-generation';
+import { emitWarning } from './warnings';
+
+/** Per-LB quotas. JD Cloud's defaults apply unless raised here. */
+export interface LoadBalancerQuotas {
+  /**
+   * Listeners per load balancer.
+   * @default 20
+   */
+  readonly maxListeners?: number;
+  /**
+   * Backend services per load balancer.
+   * @default 20
+   */
+  readonly maxBackendServices?: number;
+  /**
+   * Virtual server groups per load balancer.
+   * @default 20
+   */
+  readonly maxServerGroups?: number;
+  /**
+   * Targets per virtual server group.
+   * @default 100
+   */
+  readonly maxTargetsPerServerGroup?: number;
+}
+
+/** Properties of a LoadBalancer. */
+export interface LoadBalancerProps {
+  /** Where the LB's nodes run. */
+  readonly infrastructure: IInfrastructure;
+  /** The LB's VPC: every target must be in it. */
+  readonly vpc: Vpc;
+  /**
+   * Zones the LB's nodes run in.
+   * @default - all zones of the infrastructure
+   */
+  readonly zones?: string[];
+  /**
+   * LB nodes per zone (1..16), spread over the zone's racks. Losing a node moves its
+   * traffic to the others.
+   * @default 2
+   */
+  readonly nodesPerZone?: number;
+  /**
+   * Port of each node's admin endpoint (/healthz, /status, /metrics), on the node's address.
+   * Must not clash with a listener port.
+   * @default 9900
+   */
+  readonly adminPort?: number;
+  /**
+   * Hex secret (at least 64 hex characters) that signs session cookies on every node.
+   * @default - HMAC-SHA256 of the project secret (`.cdktf-alb/secret` in the project
+   * directory, created on first synth) and this LB's id: stable across synths, different per LB
+   */
+  readonly cookieSecret?: string;
+  /**
+   * Quotas (listeners, backend services, server groups, targets per group).
+   * @default - JD Cloud's defaults: 20, 20, 20, 100
+   */
+  readonly quotas?: LoadBalancerQuotas;
+}
+
+/**
+ * cdktf's stack synthesizer calls `onSynthesize(session)` on every construct registered under
+ * this symbol, after validation and before the Terraform JSON is written (it is how
+ * TerraformAsset copies files). cdktf does not export its helper, so we register the same way.
+ */
+const CUSTOM_SYNTHESIS = Symbol.for('cdktf/customSynthesis');
+
+function onSynthesize(construct: IConstruct, fn: (session: ISynthesisSession) => void): void {
+  Object.defineProperty(construct, CUSTOM_SYNTHESIS, { value: { onSynthesize: fn }, enumerable: false });
+}
+
+/** Directory, relative to the stack's synth directory, that holds the LB config documents. */
+export const CONFIG_DIR = 'alb';
+
+/**
+ * An application load balancer: an active-active cluster of nodes (nodesPerZone in each of
+ * its zones) serving its listeners, configured from one synthesized JSON document.
+ */
+export class LoadBalancer extends Construct {
+  /** Where the LB's nodes run. */
+  public readonly infrastructure: IInfrastructure;
+  /** The LB's VPC. */
+  public readonly vpc: Vpc;
+  /** LB nodes per zone. */
+  public readonly nodesPerZone: number;
+  /** Admin endpoint port on every node. */
+  public readonly adminPort: number;
+  /** Stable id of the LB: its placement-group name and the config document's name. */
+  public readonly loadBalancerId: string;
+  /** The LB's nodes as placed by the infrastructure. */
+  public readonly nodes: PlacedVm[];
+  /** Path of the config document relative to the stack's synth directory (`alb/<id>.json`). */
+  public readonly configFile: string;
+  /** SHA-256 (hex) of the config document; a token resolved at synth. */
+  public readonly configHash: string;
+
+  private readonly cookieSecretProp?: string;
+  private readonly quotas: LoadBalancerTree['quotas'];
+  private readonly listenerList: Listener[] = [];
+  private readonly backendList: BackendService[] = [];
+  private readonly groupList: VirtualServerGroup[] = [];
+  private rendered?: { generation: number; text: string };
+
+  constructor(scope: Construct, id: string, props: LoadBalancerProps) {
+    super(scope, id);
+    const where = this.node.path;
+    const resolved = resolveLoadBalancer(
+      { path: where, zones: props.zones, nodesPerZone: props.nodesPerZone, adminPort: props.adminPort, cookieSecret: props.cookieSecret, quotas: props.quotas },
+      props.infrastructure.zones.map((z) => z.name),
+    );
+    throwIfProblems([
+      ...tokenProblems(where, '', { zones: props.zones, nodesPerZone: props.nodesPerZone, adminPort: props.adminPort, cookieSecret: props.cookieSecret, quotas: props.quotas }),
+      ...resolved.errors,
+    ]);
+    this.infrastructure = props.infrastructure;
+    this.vpc = props.vpc;
+    this.nodesPerZone = resolved.nodesPerZone;
+    this.adminPort = resolved.adminPort;
+    this.quotas = resolved.quotas;
+    this.cookieSecretProp = props.cookieSecret;
+    this.loadBalancerId = placementGroupName(this);
+    try {
+      this.nodes = props.infrastructure.placeGroup({
+        name: this.loadBalancerId, role: VmRole.LB_NODE, zones: props.zones, perZone: this.nodesPerZone,
+      });
+    } catch (err) {
+      throw new AlbValidationError([`${where}: the infrastructure cannot place the load balancer's nodes: ${(err as Error).message}`]);
+    }
+    this.configFile = `${CONFIG_DIR}/${this.loadBalancerId}.json`;
+    // Rendered when Terraform JSON is produced, i.e. after validation and after the whole tree exists.
+    this.configHash = Lazy.stringValue({ produce: () => sha256Hex(this.synthesizeConfig()) });
+    props.infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash);
+
+    const fieldWarnings = resolved.warnings;
+    this.node.addValidation({
+      validate: () => {
+        const result = validateLoadBalancerTree(this.buildTree());
+        [...fieldWarnings, ...result.warnings].forEach((w) => this.emitModelWarning(w));
+        return result.errors;
+      },
+    });
+    onSynthesize(this, (session) => this.writeConfig(session));
+  }
+
+  /** Adds a listener (protocol + port) forwarding to a default backend service. */
+  public addListener(id: string, props: ListenerOptions): Listener {
+    return new Listener(this, id, { ...props, loadBalancer: this });
+  }
+
+  /** Adds a backend service. */
+  public addBackendService(id: string, props: BackendServiceOptions): BackendService {
+    return new BackendService(this, id, { ...props, loadBalancer: this });
+  }
+
+  /** Adds a virtual server group (it belongs to this LB; its backend services may share it). */
+  public addServerGroup(id: string, props?: VirtualServerGroupOptions): VirtualServerGroup {
+    return new VirtualServerGroup(this, id, { ...(props ?? {}), loadBalancer: this });
+  }
+
+  /** The LB's listeners. */
+  public get listeners(): Listener[] {
+    return [...this.listenerList];
+  }
+
+  /** The LB's backend services. */
+  public get backendServices(): BackendService[] {
+    return [...this.backendList];
+  }
+
+  /** The LB's virtual server groups. */
+  public get serverGroups(): VirtualServerGroup[] {
+    return [...this.groupList];
+  }
+
+  /**
+   * The LB config document (JSON text) every node of this LB receives. Throws an
+   * AlbValidationError listing every problem if the LB is not valid.
+   */
+  public synthesizeConfig(): string {
+    if (this.rendered?.generation === modelGeneration()) return this.rendered.text;
+    const generation = modelGeneration();
+    const tree = this.buildTree();
+    const { errors } = validateLoadBalancerTree(tree);
+    throwIfProblems(errors);
+    const config = renderLbConfig({
+      tree,
+      id: this.loadBalancerId,
+      idPrefix: stackPath(this),
+      nodes: this.nodes.map((n) => ({ name: n.name, zone: n.zone, rack: n.rack, address: n.address })),
+      cookieSecret: this.cookieSecretProp ?? deriveCookieSecret(loadOrCreateProjectSecret(process.cwd()), this.loadBalancerId),
+    });
+    const text = serializeLbConfig(config);
+    this.rendered = { generation, text };
+    return text;
+  }
+
+  /** @internal */
+  public _registerListener(listener: Listener): void {
+    this.listenerList.push(listener);
+    markModelChanged();
+  }
+
+  /** @internal */
+  public _registerBackendService(backend: BackendService): void {
+    this.backendList.push(backend);
+    markModelChanged();
+  }
+
+  /** @internal */
+  public _registerServerGroup(group: VirtualServerGroup): void {
+    this.groupList.push(group);
+    markModelChanged();
+  }
+
+  private buildTree(): LoadBalancerTree {
+    return {
+      path: this.node.path,
+      vpc: { path: this.vpc.node.path, cidrBlock: this.vpc.cidrBlock },
+      adminPort: this.adminPort,
+      quotas: this.quotas,
+      listeners: this.listenerList.map((l) => l._toModel()),
+      backendServices: this.backendList.map((b) => b._toModel()),
+      serverGroups: this.groupList.map((g) => g._toModel()),
+    };
+  }
+
+  /** Warnings name a construct path; attach each to that construct so users see it where it belongs. */
+  private emitModelWarning(warning: ModelWarning): void {
+    const target: IConstruct = [this, ...this.node.findAll()].find((c) => c.node.path === warning.path) ?? this;
+    emitWarning(target, warning);
+  }
+
+  /** Writes `<stack synth dir>/alb/<id>.json` (runs after validation passed). */
+  private writeConfig(session: ISynthesisSession): void {
+    const stack = TerraformStack.of(this);
+    const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+    const file = path.join(stackDir, this.configFile);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, this.synthesizeConfig());
+  }
+}

@@ -1,0 +1,148 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Construct, IConstruct } from 'constructs';
+import { validateTopology } from '../lib/model/topology';
+import { planGroup } from '../lib/placement/plan';
+import { PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
+import { throwIfProblems } from './errors';
+import { IInfrastructure } from './infrastructure';
+import { deployerOf } from './local/deployer';
+
+/** Properties of LocalInfrastructure. */
+export interface LocalInfrastructureProps {
+  /** The zones and their racks. Zone and rack are labels that placement honours. */
+  readonly zones: ZoneSpec[];
+  /**
+   * Where pid files and logs of the local VMs live. Relative paths are resolved against the
+   * project directory (where `cdktf synth` runs).
+   * @default '.alb-state'
+   */
+  readonly stateDir?: string;
+  /**
+   * The load-balancer runtime bundle each LB node runs.
+   * @default - dist/runtime/alb-runtime.js of this package
+   */
+  readonly runtimeBundle?: string;
+}
+
+/** A load balancer's nodes as handed to deployLoadBalancerNodes. */
+export interface LoadBalancerNodesDeployment {
+  /** The load balancer construct. */
+  readonly loadBalancer: IConstruct;
+  /** Its placed nodes. */
+  readonly nodes: PlacedVm[];
+  /** Path of its config document relative to the stack's synth directory. */
+  readonly configFile: string;
+  /** SHA-256 of the config document (a token resolved at synth). */
+  readonly configHash: string;
+}
+
+/** An availability group's VMs as handed to deployAvailabilityGroupVms. */
+export interface AvailabilityGroupVmsDeployment {
+  /** The availability group construct. */
+  readonly availabilityGroup: IConstruct;
+  /** Its placed VMs. */
+  readonly vms: PlacedVm[];
+  /** The program each VM runs. */
+  readonly command: string;
+  /** Its arguments. */
+  readonly args: string[];
+  /** The port it serves on. */
+  readonly port: number;
+  /** Extra environment variables. */
+  readonly env: { [key: string]: string };
+}
+
+/**
+ * The embedded infrastructure: every VM is a process on this machine with its own loopback
+ * address (all of 127.0.0.0/8 routes to `lo` on Linux), so each LB node can listen on the
+ * listeners' real ports. Use a Vpc with cidrBlock `127.0.0.0/8` with it.
+ */
+export class LocalInfrastructure extends Construct implements IInfrastructure {
+  /** The zones (and their racks) this infrastructure offers. */
+  public readonly zones: ZoneSpec[];
+  /** Absolute path of the state directory (pid files, logs). */
+  public readonly stateDir: string;
+  /** Absolute path of the runtime bundle LB nodes run. */
+  public readonly runtimeBundle: string;
+
+  private readonly placedGroupNames: string[] = [];
+  private readonly placed: PlacedVm[] = [];
+  private readonly lbDeployments: LoadBalancerNodesDeployment[] = [];
+  private readonly agDeployments: AvailabilityGroupVmsDeployment[] = [];
+
+  constructor(scope: Construct, id: string, props: LocalInfrastructureProps) {
+    super(scope, id);
+    throwIfProblems(validateTopology(this.node.path, props.zones));
+    this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
+    this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
+    this.runtimeBundle = path.resolve(props.runtimeBundle ?? defaultRuntimeBundle());
+  }
+
+  /** Every VM placed on this infrastructure so far, in placement order. */
+  public get placedVms(): PlacedVm[] {
+    return [...this.placed];
+  }
+
+  /** The load balancers whose nodes this infrastructure deploys. */
+  public get loadBalancerDeployments(): LoadBalancerNodesDeployment[] {
+    return [...this.lbDeployments];
+  }
+
+  /** The availability groups whose VMs this infrastructure deploys. */
+  public get availabilityGroupDeployments(): AvailabilityGroupVmsDeployment[] {
+    return [...this.agDeployments];
+  }
+
+  /** Places a group with the shared planner (lib/placement/plan.ts). */
+  public placeGroup(group: PlacementGroup): PlacedVm[] {
+    const vms = planGroup(this.zones, group, [...this.placedGroupNames]);
+    this.placedGroupNames.push(group.name);
+    this.placed.push(...vms);
+    return vms;
+  }
+
+  /**
+   * Creates the LB's nodes: per node a `terraform_data` whose provisioners start the runtime
+   * as a daemon (`alb-runtime start`) and stop it on destroy, and a config resource whose
+   * trigger is `configHash` and whose provisioner hot-reloads the node (`alb-runtime
+   * reload`: same pid, no dropped request) when the config changes. Also the outputs
+   * `<lb>_endpoints` (per listener, every node's address:port) and `<lb>_nodes`.
+   */
+  public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+    this.lbDeployments.push({ loadBalancer: lb, nodes: [...nodes], configFile, configHash });
+    deployerOf(this).addLoadBalancer(lb, nodes, configFile, configHash);
+  }
+
+  /**
+   * Creates the availability group's VMs: per VM a `terraform_data` whose provisioners start
+   * `command args` detached on the VM's address (HOST, PORT, VM_NAME, VM_ZONE, VM_RACK in its
+   * environment; working directory: the project directory) and stop it on destroy. Also the
+   * output `<group>_vms`.
+   */
+  public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void {
+    this.agDeployments.push({ availabilityGroup: ag, vms: [...vms], command, args: [...args], port, env: { ...env } });
+    deployerOf(this).addAvailabilityGroup(ag, vms, command, args, port, env);
+  }
+}
+
+/**
+ * dist/runtime/alb-runtime.js of this package, found from this module's location: the
+ * package root is the nearest directory above with a package.json named cdktf-alb (this
+ * file runs from constructs/ under ts-node and from dist/constructs/ when compiled).
+ */
+function defaultRuntimeBundle(): string {
+  let dir = __dirname;
+  for (let i = 0; i < 5; i++) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        if (JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'cdktf-alb') return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
+      } catch {
+        // not our package.json; keep looking
+      }
+    }
+    dir = path.dirname(dir);
+  }
+  return path.join(__dirname, '..', 'dist', 'runtime', 'alb-runtime.js');
+}

@@ -1,0 +1,265 @@
+/**
+ * The Terraform side of LocalInfrastructure: `terraform_data` instances (one per VM, in
+ * `for_each` blocks) whose create-time provisioners start the processes and whose
+ * destroy-time provisioners stop them, one config instance per LB node whose trigger is the
+ * config hash and whose provisioner hot-reloads the node, the Terraform outputs, and the plan
+ * document (`alb/plan.json`) in the synth output.
+ *
+ * Terraform facts this is built around (DESIGN.md "Deploying"):
+ *  - provisioners run only at create: a config change is a resource of its own (replaced
+ *    when the hash changes) so it reaches running nodes as a reload, not a restart;
+ *  - local-exec waits for every holder of its stdout: the launchers detach their daemons;
+ *  - destroy provisioners may only reference `self`: each instance carries its complete,
+ *    already-quoted stop command in `input`;
+ *  - destroy provisioners run only while their block is in the configuration: blocks are
+ *    per kind with `for_each`, so a VM dropped from the plan is still stopped;
+ *  - Terraform runs in cdktf.out/stacks/<stack>: every path handed to it is absolute.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { DataResource, ISynthesisSession, Lazy, TerraformOutput, TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../lib/placement/document';
+import { PlacedVm, ZoneSpec } from '../../lib/placement/types';
+import { shellArg, shellCommand } from './shell';
+
+/** What the deployer needs from LocalInfrastructure. */
+export interface LocalTarget extends IConstruct {
+  readonly zones: ZoneSpec[];
+  readonly stateDir: string;
+  readonly runtimeBundle: string;
+  readonly placedVms: PlacedVm[];
+}
+
+/** The parts of a LoadBalancer construct the outputs read (duck-typed: no import cycle). */
+interface LoadBalancerLike extends IConstruct {
+  readonly adminPort?: number;
+  readonly loadBalancerId?: string;
+  readonly listeners?: { readonly node: { readonly id: string }; readonly port: number; readonly protocol: string }[];
+}
+
+const CUSTOM_SYNTHESIS = Symbol.for('cdktf/customSynthesis');
+
+/** Terraform-safe logical id fragment. */
+function logical(text: string): string {
+  return text.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+/** The VM launcher bundle next to the runtime bundle (both built by scripts/build-runtime.js). */
+export function launcherBundle(runtimeBundle: string): string {
+  return path.join(path.dirname(runtimeBundle), 'local-vm.js');
+}
+
+const deployers = new WeakMap<IConstruct, LocalDeployer>();
+const plansPerStack = new WeakMap<IConstruct, number>();
+
+/** The deployer of one LocalInfrastructure (created on first use). */
+export function deployerOf(target: LocalTarget): LocalDeployer {
+  let deployer = deployers.get(target);
+  if (deployer === undefined) {
+    deployer = new LocalDeployer(target);
+    deployers.set(target, deployer);
+  }
+  return deployer;
+}
+
+/** One entry of a for_each map: everything a VM's provisioners need, as strings. */
+interface VmEntry {
+  readonly address: string;
+  readonly zone: string;
+  readonly rack: string;
+  /** Complete, quoted command lines (Terraform template sequences escaped). */
+  readonly start_command: string;
+  readonly destroy_command: string;
+}
+
+interface ConfigEntry {
+  readonly config_hash: string;
+  readonly apply_command: string;
+}
+
+export class LocalDeployer {
+  private readonly node: string = process.execPath;
+  private readonly launcher: string;
+  /** Where relative program paths of VMs are resolved: the project directory (where synth runs). */
+  private readonly projectDir: string = process.cwd();
+  private readonly scope: Construct;
+  private readonly agVms: { [name: string]: VmEntry } = {};
+  private readonly lbNodes: { [name: string]: VmEntry } = {};
+  private readonly lbConfigs: { [name: string]: ConfigEntry } = {};
+  private readonly lbs: { lb: LoadBalancerLike; group: string; configFile: string }[] = [];
+  private readonly ags: { ag: IConstruct; group: string; port: number }[] = [];
+  private readonly planFile: string;
+
+  constructor(private readonly target: LocalTarget) {
+    this.launcher = launcherBundle(target.runtimeBundle);
+    this.scope = new Construct(target, 'deploy');
+    const stack = TerraformStack.of(target);
+    const ordinal = plansPerStack.get(stack) ?? 0;
+    plansPerStack.set(stack, ordinal + 1);
+    // One plan per infrastructure; the first (usually only) one gets the well-known name.
+    this.planFile = ordinal === 0 ? PLAN_FILE : PLAN_FILE.replace(/\.json$/, `-${logical(target.node.path)}.json`);
+    registerSynthesis(target, (session) => this.writePlan(session));
+    this.declareResources();
+  }
+
+  /**
+   * Three `terraform_data` blocks with `for_each` over the VMs, not one block per VM: Terraform
+   * runs a destroy provisioner only while its resource block is still in the configuration, so
+   * a VM dropped from the plan (a smaller group, a removed rack) must leave its block in place
+   * for the process to be stopped. The blocks live as long as the infrastructure does.
+   */
+  private declareResources(): void {
+    const prefix = logical(this.target.node.id);
+    const perVm = (entries: { [name: string]: VmEntry }) => Lazy.anyValue({ produce: () => ({ ...entries }) });
+
+    // Availability-group VMs: start on create, stop on destroy; any change to what runs replaces
+    // the VM. Create before destroy: the replacement's start (a new instance id) swaps the
+    // process in place, one VM of the group at a time (local-vm --instance/--group), and the
+    // old instance's stop, which names the old id, then leaves the new process alone.
+    const agVms = new DataResource(this.scope, 'ag-vms', {
+      lifecycle: { createBeforeDestroy: true },
+      input: { vm: '${each.key}', address: '${each.value.address}', zone: '${each.value.zone}', rack: '${each.value.rack}', destroy_command: '${each.value.destroy_command}' },
+      triggersReplace: { vm: '${each.key}', start_command: '${each.value.start_command}' },
+      provisioners: [
+        // The commands end in an option list ready for `--instance <this instance's id>`.
+        { type: 'local-exec', command: '${each.value.start_command} --instance ${self.id}' },
+        // Destroy provisioners may only reference self: the stop command travels in input.
+        { type: 'local-exec', when: 'destroy', command: '${self.input.destroy_command} --instance ${self.id}' },
+      ],
+    });
+    agVms.overrideLogicalId(`${prefix}_ag_vm`);
+    agVms.addOverride('for_each', perVm(this.agVms));
+
+    // LB nodes: the runtime as a daemon. A config change is not here (see lb-configs).
+    const lbNodes = new DataResource(this.scope, 'lb-nodes', {
+      input: { vm: '${each.key}', address: '${each.value.address}', zone: '${each.value.zone}', rack: '${each.value.rack}', destroy_command: '${each.value.destroy_command}' },
+      triggersReplace: { vm: '${each.key}', start_command: '${each.value.start_command}' },
+      // Backends first: a node starts against VMs that already answer (and on destroy, LB nodes go first).
+      dependsOn: [agVms],
+      provisioners: [
+        { type: 'local-exec', command: '${each.value.start_command}' },
+        { type: 'local-exec', when: 'destroy', command: '${self.input.destroy_command}' },
+      ],
+    });
+    lbNodes.overrideLogicalId(`${prefix}_lb_node`);
+    lbNodes.addOverride('for_each', perVm(this.lbNodes));
+
+    // Per node, the config it should serve: replaced when the hash changes, which hot-reloads the node.
+    const lbConfigs = new DataResource(this.scope, 'lb-configs', {
+      input: { vm: '${each.key}', config_hash: '${each.value.config_hash}' },
+      triggersReplace: { vm: '${each.key}', config_hash: '${each.value.config_hash}' },
+      dependsOn: [lbNodes, agVms],
+      provisioners: [{ type: 'local-exec', command: '${each.value.apply_command}' }],
+    });
+    lbConfigs.overrideLogicalId(`${prefix}_lb_config`);
+    lbConfigs.addOverride('for_each', Lazy.anyValue({ produce: () => ({ ...this.lbConfigs }) }));
+  }
+
+  /** Adds an LB's nodes (start/stop the runtime) and per node its reload-on-change config entry. */
+  public addLoadBalancer(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+    const lbLike = lb as LoadBalancerLike;
+    const group = nodes[0]?.group ?? lbLike.loadBalancerId ?? logical(lb.node.id);
+    if (configFile === PLAN_FILE) {
+      throw new Error(`${lb.node.path}: its config file ${configFile} would overwrite the placement plan; rename the load balancer`);
+    }
+    this.lbs.push({ lb: lbLike, group, configFile });
+    const stateDir = this.target.stateDir;
+    const bundle = this.target.runtimeBundle;
+    for (const vm of nodes) {
+      // configFile is relative to the stack's synth directory, Terraform's working directory.
+      const start = shellCommand([this.node, bundle, 'start', '--config', configFile, '--node', vm.name, '--state-dir', stateDir]);
+      const reload = shellCommand([this.node, bundle, 'reload', '--config', configFile, '--node', vm.name, '--state-dir', stateDir]);
+      const stop = shellCommand([this.node, bundle, 'stop', '--node', vm.name, '--state-dir', stateDir]);
+      // The runtime's stop keeps its log and config copy; `clean` removes them (destroy leaves nothing).
+      const clean = shellCommand([this.node, this.launcher, 'clean', '--name', vm.name, '--state-dir', stateDir]);
+      this.lbNodes[vm.name] = { address: vm.address, zone: vm.zone, rack: vm.rack, start_command: start, destroy_command: `${stop} && ${clean}` };
+      // Hot reload: same pid, listeners kept open; the runtime refuses (exit 1) what it cannot
+      // apply live. A node that is not running (crashed since the last deploy) is started with
+      // the new config instead, so a config change also heals it.
+      const pidFile = shellArg(path.join(stateDir, vm.name, 'runtime.pid'));
+      this.lbConfigs[vm.name] = {
+        config_hash: configHash,
+        apply_command: `if kill -0 "$(cat ${pidFile} 2>/dev/null)" 2>/dev/null; then ${reload}; else ${start}; fi`,
+      };
+    }
+    this.addLoadBalancerOutputs(lbLike, group, nodes);
+  }
+
+  /** Adds an availability group's VMs (start/stop through the local-vm launcher). */
+  public addAvailabilityGroup(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void {
+    const group = vms[0]?.group ?? logical(ag.node.id);
+    this.ags.push({ ag, group, port });
+    const stateDir = this.target.stateDir;
+    const envArgs = Object.keys(env).sort().flatMap((key) => ['--env', `${key}=${env[key]}`]);
+    for (const vm of vms) {
+      // The program and its arguments go first (after `--` the launcher takes no options), so
+      // the provisioner can append `--instance <id>` to the option list at the end.
+      const start = shellCommand([
+        this.node, this.launcher, 'start', '--group', group, '--name', vm.name, '--state-dir', stateDir, '--address', vm.address,
+        '--port', String(port), '--zone', vm.zone, '--rack', vm.rack, '--cwd', this.projectDir, ...envArgs, '--command', command,
+        ...args.flatMap((a) => ['--arg', a]),
+      ]);
+      const stop = shellCommand([this.node, this.launcher, 'stop', '--name', vm.name, '--state-dir', stateDir]);
+      this.agVms[vm.name] = { address: vm.address, zone: vm.zone, rack: vm.rack, start_command: start, destroy_command: stop };
+    }
+    const out = new TerraformOutput(this.outputScope(group), 'vms', {
+      description: `VMs of availability group ${ag.node.path}: name, zone, rack, endpoint (address:port)`,
+      value: vms.map((vm) => ({ name: vm.name, zone: vm.zone, rack: vm.rack, endpoint: `${vm.address}:${port}` })),
+    });
+    out.overrideLogicalId(`${logical(group)}_vms`);
+  }
+
+  private addLoadBalancerOutputs(lb: LoadBalancerLike, group: string, nodes: PlacedVm[]): void {
+    const endpoints = new TerraformOutput(this.outputScope(group), 'endpoints', {
+      description: `Per listener of ${lb.node.path}: the endpoint (address:port) of every LB node`,
+      // Listeners are added after the LB is constructed: read them at synth.
+      value: Lazy.anyValue({
+        produce: () => Object.fromEntries((lb.listeners ?? []).map((l) => [l.node.id, nodes.map((n) => `${n.address}:${l.port}`)])),
+      }),
+    });
+    endpoints.overrideLogicalId(`${logical(group)}_endpoints`);
+    const nodeList = new TerraformOutput(this.outputScope(group), 'nodes', {
+      description: `Nodes of ${lb.node.path}: name, zone, rack, address, admin endpoint`,
+      value: nodes.map((n) => ({
+        name: n.name, zone: n.zone, rack: n.rack, address: n.address,
+        admin: lb.adminPort === undefined ? null : `${n.address}:${lb.adminPort}`,
+      })),
+    });
+    nodeList.overrideLogicalId(`${logical(group)}_nodes`);
+  }
+
+  /** Outputs of one group live in their own scope: construct ids never clash with the resources'. */
+  private outputScope(group: string): Construct {
+    const outputs = (this.scope.node.tryFindChild('outputs') as Construct | undefined) ?? new Construct(this.scope, 'outputs');
+    return (outputs.node.tryFindChild(group) as Construct | undefined) ?? new Construct(outputs, group);
+  }
+
+  private writePlan(session: ISynthesisSession): void {
+    const stack = TerraformStack.of(this.target);
+    const stackDir = path.join(session.outdir, session.manifest.forStack(stack).workingDirectory);
+    const doc: PlanDocument = {
+      planVersion: PLAN_DOCUMENT_VERSION,
+      infrastructure: this.target.node.path,
+      zones: this.target.zones,
+      vms: this.target.placedVms,
+      loadBalancers: this.lbs.map(({ lb, group, configFile }) => ({ group, path: lb.node.path, configFile })),
+      availabilityGroups: this.ags.map(({ ag, group, port }) => ({ group, path: ag.node.path, port })),
+    };
+    const file = path.join(stackDir, this.planFile);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+  }
+}
+
+/** Registers a synth hook the way cdktf's TerraformAsset does, chaining any existing one. */
+function registerSynthesis(construct: IConstruct, fn: (session: ISynthesisSession) => void): void {
+  const existing = (construct as any)[CUSTOM_SYNTHESIS] as { onSynthesize(session: ISynthesisSession): void } | undefined;
+  const hook = {
+    onSynthesize: (session: ISynthesisSession) => {
+      existing?.onSynthesize(session);
+      fn(session);
+    },
+  };
+  Object.defineProperty(construct, CUSTOM_SYNTHESIS, { value: hook, enumerable: false, configurable: true });
+}

@@ -1,0 +1,76 @@
+import { checkIntRange } from '../lib/model/check';
+import { PORT } from '../lib/model/limits';
+import { AlbValidationError } from './errors';
+
+/** Properties of a command machine template. */
+export interface CommandTemplateProps {
+  /** The program each VM runs, e.g. `node`. */
+  readonly command: string;
+  /**
+   * Its arguments.
+   * @default []
+   */
+  readonly args?: string[];
+  /**
+   * The port the program serves on (on the VM's own address, given to it as PORT): the port
+   * the load balancer sends traffic to.
+   */
+  readonly port: number;
+  /**
+   * Extra environment variables.
+   * @default {}
+   */
+  readonly env?: { [key: string]: string };
+}
+
+/** Variables every VM gets from the infrastructure; a template may not override them. */
+export const RESERVED_ENV = ['HOST', 'PORT', 'VM_NAME', 'VM_ZONE', 'VM_RACK'];
+
+/**
+ * What runs on each VM of an availability group. The VM's program must serve on HOST:PORT
+ * (both in its environment, with VM_NAME, VM_ZONE and VM_RACK).
+ */
+export class MachineTemplate {
+  /** A template that runs a command. */
+  public static command(props: CommandTemplateProps): MachineTemplate {
+    const where = 'MachineTemplate.command';
+    const problems: string[] = [];
+    if (typeof props.command !== 'string' || props.command.trim() === '') {
+      problems.push(`${where}: command ${JSON.stringify(props.command)} is empty; allowed: a program name or path, e.g. "node"`);
+    }
+    const args = props.args ?? [];
+    if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) {
+      problems.push(`${where}: args ${JSON.stringify(args)} is not a list of strings; allowed: string arguments`);
+    }
+    problems.push(...checkIntRange(where, 'port', props.port, PORT));
+    const env = props.env ?? {};
+    for (const [key, value] of Object.entries(env)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+        problems.push(`${where}: env key ${JSON.stringify(key)} is not a variable name; allowed: letters, digits and "_", not starting with a digit`);
+      } else if (RESERVED_ENV.includes(key)) {
+        problems.push(`${where}: env key ${JSON.stringify(key)} is set by the infrastructure; allowed: any name except ${RESERVED_ENV.join(', ')}`);
+      }
+      if (typeof value !== 'string') {
+        problems.push(`${where}: env.${key} ${JSON.stringify(value)} is not a string; allowed: string values`);
+      }
+    }
+    if (problems.length > 0) throw new AlbValidationError(problems);
+    return new MachineTemplate(props.command, [...args], props.port, { ...env });
+  }
+
+  /** The program each VM runs (`command` of MachineTemplate.command). */
+  public readonly executable: string;
+  /** Its arguments. */
+  public readonly args: string[];
+  /** The port it serves on: the port targets of this template use. */
+  public readonly port: number;
+  /** Extra environment variables. */
+  public readonly env: { [key: string]: string };
+
+  private constructor(executable: string, args: string[], port: number, env: { [key: string]: string }) {
+    this.executable = executable;
+    this.args = args;
+    this.port = port;
+    this.env = env;
+  }
+}

@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.dev.json', isolatedModules: true }] },
+  // Runtime and e2e tests start real processes and bind real ports: keep them from starving
+  // each other on a 2-core machine.
+  maxWorkers: 2,
+  testTimeout: 60000,
+};

@@ -1,0 +1,94 @@
+/** Health-check fields of a backend service, with JD Cloud's ranges and defaults. */
+import { checkEnum, checkIntRange, isHostHeader, isHttpCodeList } from './check';
+import { BackendProtocol, HealthCheckHttpVersion, HealthCheckProtocol } from './enums';
+import * as limits from './limits';
+import { fieldMessage, ModelWarning } from './messages';
+import { WarningIds } from './warnings';
+
+export interface HealthCheckSpec {
+  readonly enabled?: boolean;
+  readonly protocol?: HealthCheckProtocol;
+  readonly port?: number;
+  readonly intervalSeconds?: number;
+  readonly timeoutSeconds?: number;
+  readonly healthyThresholdCount?: number;
+  readonly unhealthyThresholdCount?: number;
+  readonly httpVersion?: HealthCheckHttpVersion;
+  readonly domain?: string;
+  readonly path?: string;
+  readonly healthyHttpCodes?: string;
+}
+
+export interface HealthCheckModel {
+  readonly enabled: boolean;
+  readonly protocol: HealthCheckProtocol;
+  readonly port: number;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThresholdCount: number;
+  readonly unhealthyThresholdCount: number;
+  readonly httpVersion: HealthCheckHttpVersion;
+  /** Host header; null = the target's address. */
+  readonly domain: string | null;
+  readonly path: string;
+  readonly healthyHttpCodes: string;
+}
+
+/**
+ * Defaults: HTTP backends are checked with HTTP GET / (like elbv2 target groups), TCP
+ * backends with a TCP connect; JD's thresholds (3/3), timeout (3 s) and interval (5 s).
+ */
+export function resolveHealthCheck(path: string, backendProtocol: BackendProtocol, spec: HealthCheckSpec | undefined):
+{ model: HealthCheckModel; errors: string[]; warnings: ModelWarning[] } {
+  const s = spec ?? {};
+  const field = (name: string) => `healthCheck.${name}`;
+  const protocol = s.protocol ?? (backendProtocol === BackendProtocol.HTTP ? HealthCheckProtocol.HTTP : HealthCheckProtocol.TCP);
+  const model: HealthCheckModel = {
+    enabled: s.enabled ?? true,
+    protocol,
+    port: s.port ?? 0,
+    intervalSeconds: s.intervalSeconds ?? limits.DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS,
+    timeoutSeconds: s.timeoutSeconds ?? limits.DEFAULT_HEALTH_CHECK_TIMEOUT_SECONDS,
+    healthyThresholdCount: s.healthyThresholdCount ?? limits.DEFAULT_THRESHOLD,
+    unhealthyThresholdCount: s.unhealthyThresholdCount ?? limits.DEFAULT_THRESHOLD,
+    httpVersion: s.httpVersion ?? HealthCheckHttpVersion.HTTP1_0,
+    domain: s.domain ?? null,
+    path: s.path ?? limits.DEFAULT_HEALTH_CHECK_PATH,
+    healthyHttpCodes: s.healthyHttpCodes ?? limits.DEFAULT_HEALTHY_HTTP_CODES,
+  };
+  const errors: string[] = [
+    ...checkEnum(path, field('protocol'), model.protocol, Object.values(HealthCheckProtocol), 'HealthCheckProtocol'),
+    ...checkIntRange(path, field('port'), model.port, limits.PORT_OR_INHERIT),
+    ...checkIntRange(path, field('intervalSeconds'), model.intervalSeconds, limits.HEALTH_CHECK_INTERVAL_SECONDS, 'seconds'),
+    ...checkIntRange(path, field('timeoutSeconds'), model.timeoutSeconds, limits.HEALTH_CHECK_TIMEOUT_SECONDS, 'seconds'),
+    ...checkIntRange(path, field('healthyThresholdCount'), model.healthyThresholdCount, limits.HEALTHY_THRESHOLD),
+    ...checkIntRange(path, field('unhealthyThresholdCount'), model.unhealthyThresholdCount, limits.UNHEALTHY_THRESHOLD),
+    ...checkEnum(path, field('httpVersion'), model.httpVersion, Object.values(HealthCheckHttpVersion), 'HealthCheckHttpVersion'),
+  ];
+  if (protocol === HealthCheckProtocol.TCP) {
+    // HTTP-only fields on a TCP check are almost always a mistake (the user expects a path to be probed).
+    for (const name of ['httpVersion', 'domain', 'path', 'healthyHttpCodes'] as const) {
+      if (s[name] !== undefined) {
+        errors.push(fieldMessage(path, field(name), s[name], 'is set on a TCP health check', 'HTTP fields with protocol HealthCheckProtocol.HTTP only'));
+      }
+    }
+  }
+  if (model.domain !== null && (!isHostHeader(model.domain) || model.domain.length > limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH)) {
+    errors.push(fieldMessage(path, field('domain'), model.domain, 'is not a host name', `a host name or IPv4 address (optionally :port), at most ${limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH} characters`));
+  }
+  if (typeof model.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(model.path) || model.path.length > 1024) {
+    errors.push(fieldMessage(path, field('path'), model.path, 'is not a request path', 'a path starting with "/" of printable characters without spaces'));
+  }
+  if (!isHttpCodeList(model.healthyHttpCodes)) {
+    errors.push(fieldMessage(path, field('healthyHttpCodes'), model.healthyHttpCodes, 'is not a status-code list',
+      'comma-separated classes, codes and ranges within 200..499, e.g. "2xx,3xx" or "200,202-207"'));
+  }
+  const warnings: ModelWarning[] = [];
+  if (model.enabled && errors.length === 0 && model.timeoutSeconds >= model.intervalSeconds) {
+    warnings.push({
+      id: WarningIds.HEALTH_CHECK_TIMEOUT_NOT_BELOW_INTERVAL, path,
+      message: `healthCheck.timeoutSeconds ${model.timeoutSeconds} is not shorter than intervalSeconds ${model.intervalSeconds}: a slow target is probed again before the previous probe gave up`,
+    });
+  }
+  return { model, errors, warnings };
+}

@@ -1,0 +1,145 @@
+/** Listener fields: resolution of defaults and the checks that need only the listener itself. */
+import { checkEnum, checkIntRange, checkLimit, isSniDomain } from './check';
+import { CertificateModel, SniCertificateModel } from './certificate';
+import { ListenerProtocol, TLS_VERSION_ORDER, TlsVersion } from './enums';
+import * as limits from './limits';
+import { fieldMessage, withArticle } from './messages';
+
+/** What the user gave (undefined = default). */
+export interface ListenerSpec {
+  readonly path: string;
+  readonly protocol: ListenerProtocol;
+  readonly port: number;
+  readonly idleTimeoutSeconds?: number;
+  readonly qpsLimit?: number;
+  readonly connectionLimit?: number;
+  readonly tlsPolicy?: { readonly minVersion?: TlsVersion; readonly maxVersion?: TlsVersion; readonly ciphers?: string };
+  readonly hsts?: { readonly maxAgeSeconds?: number; readonly includeSubDomains?: boolean };
+  readonly enabled?: boolean;
+}
+
+export interface TlsPolicyModel {
+  readonly minVersion: TlsVersion;
+  readonly maxVersion: TlsVersion;
+  /** OpenSSL cipher list for TLS <= 1.2; null = Node's default list. */
+  readonly ciphers: string | null;
+}
+
+export interface HstsModel {
+  readonly maxAgeSeconds: number;
+  readonly includeSubDomains: boolean;
+}
+
+/** A listener with every default applied. Certificates are added separately (addCertificates). */
+export interface ListenerModel {
+  readonly path: string;
+  readonly protocol: ListenerProtocol;
+  readonly port: number;
+  readonly idleTimeoutSeconds: number;
+  readonly qpsLimit: number;
+  readonly connectionLimit: number;
+  /** Present for TLS and HTTPS listeners. */
+  readonly tlsPolicy: TlsPolicyModel | null;
+  /** Present when HSTS is on (HTTPS only). */
+  readonly hsts: HstsModel | null;
+  readonly enabled: boolean;
+}
+
+export const DEFAULT_TLS_POLICY: TlsPolicyModel = { minVersion: TlsVersion.TLS1_2, maxVersion: TlsVersion.TLS1_3, ciphers: null };
+
+export function usesTls(protocol: ListenerProtocol): boolean {
+  return protocol === ListenerProtocol.TLS || protocol === ListenerProtocol.HTTPS;
+}
+
+export function isHttpListener(protocol: ListenerProtocol): boolean {
+  return protocol === ListenerProtocol.HTTP || protocol === ListenerProtocol.HTTPS;
+}
+
+/** Resolves defaults; `errors` lists every field that is wrong on its face. */
+export function resolveListener(spec: ListenerSpec): { model: ListenerModel; errors: string[] } {
+  const { path } = spec;
+  const errors: string[] = [];
+  errors.push(...checkEnum(path, 'protocol', spec.protocol, Object.values(ListenerProtocol), 'ListenerProtocol'));
+  if (spec.protocol === ListenerProtocol.UDP) {
+    errors.push(fieldMessage(path, 'protocol', spec.protocol, 'is not supported yet (the runtime does not serve UDP)',
+      'ListenerProtocol.TCP, ListenerProtocol.TLS, ListenerProtocol.HTTP, ListenerProtocol.HTTPS'));
+  }
+  errors.push(...checkIntRange(path, 'port', spec.port, limits.PORT));
+
+  const protocol = spec.protocol;
+  const idleDefault = (limits.DEFAULT_IDLE_TIMEOUT_SECONDS as Record<string, number>)[protocol] ?? 60;
+  const idleTimeoutSeconds = spec.idleTimeoutSeconds ?? idleDefault;
+  errors.push(...checkIntRange(path, 'idleTimeoutSeconds', idleTimeoutSeconds, limits.IDLE_TIMEOUT_SECONDS, 'seconds'));
+
+  const qpsLimit = spec.qpsLimit ?? limits.UNLIMITED;
+  errors.push(...checkLimit(path, 'qpsLimit', qpsLimit, limits.QPS_LIMIT));
+  if (qpsLimit !== limits.UNLIMITED && !isHttpListener(protocol)) {
+    errors.push(fieldMessage(path, 'qpsLimit', qpsLimit, `is set on ${withArticle(protocol)} listener`, 'a QPS limit on HTTP and HTTPS listeners only (leave it out or -1)'));
+  }
+  const connectionLimit = spec.connectionLimit ?? limits.UNLIMITED;
+  errors.push(...checkLimit(path, 'connectionLimit', connectionLimit, limits.CONNECTION_LIMIT));
+
+  let tlsPolicy: TlsPolicyModel | null = null;
+  if (usesTls(protocol)) {
+    tlsPolicy = {
+      minVersion: spec.tlsPolicy?.minVersion ?? DEFAULT_TLS_POLICY.minVersion,
+      maxVersion: spec.tlsPolicy?.maxVersion ?? DEFAULT_TLS_POLICY.maxVersion,
+      ciphers: spec.tlsPolicy?.ciphers ?? null,
+    };
+    const versions = Object.values(TlsVersion);
+    errors.push(...checkEnum(path, 'tlsPolicy.minVersion', tlsPolicy.minVersion, versions, 'TlsVersion'));
+    errors.push(...checkEnum(path, 'tlsPolicy.maxVersion', tlsPolicy.maxVersion, versions, 'TlsVersion'));
+    if (TLS_VERSION_ORDER.indexOf(tlsPolicy.minVersion) > TLS_VERSION_ORDER.indexOf(tlsPolicy.maxVersion)) {
+      errors.push(fieldMessage(path, 'tlsPolicy.minVersion', tlsPolicy.minVersion, `is newer than tlsPolicy.maxVersion "${tlsPolicy.maxVersion}"`, 'minVersion <= maxVersion'));
+    }
+    if (tlsPolicy.ciphers !== null && (typeof tlsPolicy.ciphers !== 'string' || !/^[A-Za-z0-9_:!+@=.-]+$/.test(tlsPolicy.ciphers))) {
+      errors.push(fieldMessage(path, 'tlsPolicy.ciphers', tlsPolicy.ciphers, 'is not an OpenSSL cipher list', 'e.g. "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"'));
+    }
+  } else if (spec.tlsPolicy !== undefined) {
+    errors.push(fieldMessage(path, 'tlsPolicy', spec.tlsPolicy, `is set on ${withArticle(protocol)} listener`, 'a TLS policy on TLS and HTTPS listeners only'));
+  }
+
+  let hsts: HstsModel | null = null;
+  if (spec.hsts !== undefined) {
+    hsts = {
+      maxAgeSeconds: spec.hsts.maxAgeSeconds ?? limits.DEFAULT_HSTS_MAX_AGE_SECONDS,
+      includeSubDomains: spec.hsts.includeSubDomains ?? false,
+    };
+    if (protocol !== ListenerProtocol.HTTPS) {
+      errors.push(fieldMessage(path, 'hsts', spec.hsts, `is set on ${withArticle(protocol)} listener`, 'HSTS on HTTPS listeners only'));
+    }
+    errors.push(...checkIntRange(path, 'hsts.maxAgeSeconds', hsts.maxAgeSeconds, limits.HSTS_MAX_AGE_SECONDS, 'seconds'));
+  }
+
+  const model: ListenerModel = {
+    path, protocol, port: spec.port, idleTimeoutSeconds, qpsLimit, connectionLimit, tlsPolicy, hsts,
+    enabled: spec.enabled ?? true,
+  };
+  return { model, errors };
+}
+
+/** Errors of certificates being added to a listener (immediately checkable). */
+export function checkCertificatesAddable(path: string, protocol: ListenerProtocol, existing: number, added: readonly CertificateModel[]): string[] {
+  if (!usesTls(protocol)) {
+    return [fieldMessage(path, 'certificates', added.map((c) => c.name), `are given to ${withArticle(protocol)} listener`, 'certificates on TLS and HTTPS listeners only')];
+  }
+  if (existing + added.length > limits.MAX_DEFAULT_CERTIFICATES) {
+    return [fieldMessage(path, 'certificates', [...added.map((c) => c.name)], `would make ${existing + added.length} default certificates`,
+      `at most ${limits.MAX_DEFAULT_CERTIFICATES} (e.g. one RSA and one ECDSA); use SNI certificates for more domains`)];
+  }
+  return [];
+}
+
+/** Errors of an SNI certificate being added to a listener. */
+export function checkSniCertificateAddable(path: string, protocol: ListenerProtocol, existing: readonly SniCertificateModel[], added: SniCertificateModel): string[] {
+  const errors: string[] = [];
+  if (!usesTls(protocol)) {
+    errors.push(fieldMessage(path, 'sniCertificates', added.domain, `is given to ${withArticle(protocol)} listener`, 'SNI certificates on TLS and HTTPS listeners only'));
+  }
+  if (!isSniDomain(added.domain)) {
+    errors.push(fieldMessage(path, 'sniCertificates.domain', added.domain, 'is not a domain', 'an exact host name ("api.example.com") or a wildcard ("*.example.com")'));
+  } else if (existing.some((s) => s.domain.toLowerCase() === added.domain.toLowerCase())) {
+    errors.push(fieldMessage(path, 'sniCertificates.domain', added.domain, 'already has a certificate', 'one certificate per SNI domain'));
+  }
+  return errors;
+}

@@ -1,0 +1,213 @@
+/**
+ * The load balancer as a whole: its own fields, and every rule that needs the whole tree
+ * (port clashes, protocol pairing, ownership, VPC membership, quotas, empty backends).
+ */
+import { checkIntRange, cidrContains, isInteger, parseCidr } from './check';
+import { AvailabilityGroupModel } from './availability-group';
+import { BackendServiceModel } from './backend-service';
+import { CertificateModel, SniCertificateModel } from './certificate';
+import { BackendProtocol, ListenerProtocol } from './enums';
+import * as limits from './limits';
+import { isHttpListener, ListenerModel, usesTls } from './listener';
+import { fieldMessage, ModelWarning, ValidationResult, withArticle } from './messages';
+import { TargetModel } from './target';
+import { validateZoneSelection } from './topology';
+import { VpcModel } from './vpc';
+import { WarningIds } from './warnings';
+
+export interface QuotasModel {
+  readonly maxListeners: number;
+  readonly maxBackendServices: number;
+  readonly maxServerGroups: number;
+  readonly maxTargetsPerServerGroup: number;
+}
+
+export interface LoadBalancerSpec {
+  readonly path: string;
+  readonly nodesPerZone?: number;
+  readonly zones?: string[];
+  readonly adminPort?: number;
+  readonly cookieSecret?: string;
+  readonly quotas?: Partial<QuotasModel>;
+}
+
+export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones: readonly string[]):
+{ nodesPerZone: number; adminPort: number; quotas: QuotasModel; errors: string[]; warnings: ModelWarning[] } {
+  const { path } = spec;
+  const nodesPerZone = spec.nodesPerZone ?? limits.DEFAULT_NODES_PER_ZONE;
+  const adminPort = spec.adminPort ?? limits.DEFAULT_ADMIN_PORT;
+  const quotas: QuotasModel = { ...limits.DEFAULT_QUOTAS, ...definedOnly(spec.quotas ?? {}) };
+  const errors = [
+    ...checkIntRange(path, 'nodesPerZone', nodesPerZone, limits.NODES_PER_ZONE),
+    ...checkIntRange(path, 'adminPort', adminPort, limits.PORT),
+    ...validateZoneSelection(path, 'zones', spec.zones, infrastructureZones),
+  ];
+  for (const [name, value] of Object.entries(quotas)) {
+    if (!isInteger(value) || value < 1) {
+      errors.push(fieldMessage(path, `quotas.${name}`, value, 'is not a positive integer',
+        `an integer >= 1 (JD Cloud's default is ${(limits.DEFAULT_QUOTAS as Record<string, number>)[name]})`));
+    }
+  }
+  if (spec.cookieSecret !== undefined && (typeof spec.cookieSecret !== 'string' || !/^[0-9a-f]{64,}$/.test(spec.cookieSecret))) {
+    errors.push(fieldMessage(path, 'cookieSecret', '<redacted>', 'is not a hex secret of at least 32 bytes',
+      'at least 64 lowercase hex characters, e.g. the output of `openssl rand -hex 32`'));
+  }
+  const warnings: ModelWarning[] = [];
+  if (nodesPerZone === 1) {
+    warnings.push({ id: WarningIds.SINGLE_NODE_PER_ZONE, path, message: 'nodesPerZone is 1: losing that node takes the zone out of the cluster (JD Cloud runs at least 2 per zone)' });
+  }
+  return { nodesPerZone, adminPort, quotas, errors, warnings };
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export interface ServerGroupModel {
+  readonly path: string;
+  /** Path of the LB that owns the group. */
+  readonly loadBalancerPath: string;
+  readonly targets: readonly TargetModel[];
+}
+
+export interface AttachedBackendServiceModel extends BackendServiceModel {
+  /** Path of the LB that owns the backend service. */
+  readonly loadBalancerPath: string;
+  readonly serverGroups: readonly ServerGroupModel[];
+  readonly availabilityGroups: readonly AvailabilityGroupModel[];
+  /**
+   * The order groups were attached in, as kinds: the i-th 'serverGroup' entry is
+   * serverGroups[i] and likewise for availability groups. Targets are listed in this order.
+   */
+  readonly attachmentOrder: readonly ('serverGroup' | 'availabilityGroup')[];
+}
+
+export interface AttachedListenerModel extends ListenerModel {
+  readonly certificates: readonly CertificateModel[];
+  readonly sniCertificates: readonly SniCertificateModel[];
+  /** The default backend service. */
+  readonly backendService: AttachedBackendServiceModel;
+}
+
+export interface LoadBalancerTree {
+  readonly path: string;
+  readonly vpc: VpcModel;
+  readonly adminPort: number;
+  readonly quotas: QuotasModel;
+  readonly listeners: readonly AttachedListenerModel[];
+  readonly backendServices: readonly AttachedBackendServiceModel[];
+  /** Server groups owned by this LB. */
+  readonly serverGroups: readonly ServerGroupModel[];
+}
+
+/** Which backend protocol each listener protocol forwards to (JD's pairing). */
+export function backendProtocolFor(protocol: ListenerProtocol): BackendProtocol {
+  return isHttpListener(protocol) ? BackendProtocol.HTTP : BackendProtocol.TCP;
+}
+
+/** Every whole-tree rule. All problems are reported, not only the first. */
+export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResult {
+  const errors: string[] = [];
+  const warnings: ModelWarning[] = [];
+  const { path, quotas } = tree;
+
+  const quota = (field: string, count: number, max: number, what: string) => {
+    if (count > max) {
+      errors.push(fieldMessage(path, field, count, `${what} exceed the quota`, `at most ${max} (raise it with LoadBalancerProps.quotas.${field})`));
+    }
+  };
+  quota('maxListeners', tree.listeners.length, quotas.maxListeners, 'listeners');
+  quota('maxBackendServices', tree.backendServices.length, quotas.maxBackendServices, 'backend services');
+  quota('maxServerGroups', tree.serverGroups.length, quotas.maxServerGroups, 'server groups');
+  for (const group of tree.serverGroups) {
+    if (group.targets.length > quotas.maxTargetsPerServerGroup) {
+      errors.push(fieldMessage(group.path, 'targets', group.targets.length, 'targets exceed the quota',
+        `at most ${quotas.maxTargetsPerServerGroup} per server group (raise it with LoadBalancerProps.quotas.maxTargetsPerServerGroup on ${path})`));
+    }
+  }
+
+  const portOwner = new Map<number, string>([[tree.adminPort, `${path} (adminPort)`]]);
+  for (const listener of tree.listeners) {
+    const owner = portOwner.get(listener.port);
+    if (owner !== undefined) {
+      errors.push(fieldMessage(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
+    } else {
+      portOwner.set(listener.port, listener.path);
+    }
+    const backend = listener.backendService;
+    if (backend.loadBalancerPath !== path) {
+      errors.push(fieldMessage(listener.path, 'backendService', backend.path, `belongs to load balancer ${backend.loadBalancerPath}`, `a backend service of ${path}`));
+    }
+    const expected = backendProtocolFor(listener.protocol);
+    if (backend.protocol !== expected) {
+      errors.push(fieldMessage(listener.path, 'backendService', backend.path,
+        `is ${withArticle(backend.protocol)} backend service behind ${withArticle(listener.protocol)} listener`,
+        `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`));
+    }
+    if (usesTls(listener.protocol) && listener.certificates.length === 0) {
+      errors.push(fieldMessage(listener.path, 'certificates', [], `are missing on ${withArticle(listener.protocol)} listener`,
+        `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`));
+    }
+  }
+
+  const usedBackends = new Set(tree.listeners.map((l) => l.backendService.path));
+  const cidr = parseCidr(tree.vpc.cidrBlock);
+  for (const backend of tree.backendServices) {
+    let targetCount = 0;
+    let positiveWeights = 0;
+    for (const group of backend.serverGroups) {
+      if (group.loadBalancerPath !== path) {
+        errors.push(fieldMessage(backend.path, 'serverGroups', group.path, `belongs to load balancer ${group.loadBalancerPath}`,
+          `server groups of ${path} (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)`));
+      }
+      for (const target of group.targets) {
+        targetCount++;
+        if (target.weight > 0) positiveWeights++;
+        errors.push(...checkTargetInVpc(group.path, target, tree.vpc, cidr, path));
+      }
+    }
+    for (const ag of backend.availabilityGroups) {
+      targetCount += ag.instances.length;
+      if (ag.defaultWeight > 0) positiveWeights += ag.instances.length;
+      if (ag.vpcPath !== tree.vpc.path) {
+        errors.push(fieldMessage(backend.path, 'availabilityGroups', ag.path, `is in VPC ${ag.vpcPath}`,
+          `availability groups in the load balancer's VPC ${tree.vpc.path} (${tree.vpc.cidrBlock})`));
+      }
+    }
+    if (targetCount === 0) {
+      warnings.push({ id: WarningIds.NO_TARGETS, path: backend.path, message: 'backend service has no targets at all: add a server group with targets or an availability group, or every request gets 503' });
+    } else if (positiveWeights === 0) {
+      warnings.push({ id: WarningIds.ALL_WEIGHTS_ZERO, path: backend.path, message: `all ${targetCount} targets have weight 0: the backend service cannot serve traffic` });
+    }
+    if (!usedBackends.has(backend.path)) {
+      warnings.push({ id: WarningIds.UNUSED_BACKEND_SERVICE, path: backend.path, message: 'backend service is not the default backend of any listener: it receives no traffic' });
+    }
+  }
+  // Groups not attached to any backend are still checked: a wrong target is wrong wherever it sits.
+  const attached = new Set(tree.backendServices.flatMap((b) => b.serverGroups.map((g) => g.path)));
+  for (const group of tree.serverGroups) {
+    if (attached.has(group.path)) continue;
+    for (const target of group.targets) errors.push(...checkTargetInVpc(group.path, target, tree.vpc, cidr, path));
+  }
+  return { errors: dedupe(errors), warnings };
+}
+
+function checkTargetInVpc(groupPath: string, target: TargetModel, vpc: VpcModel, cidr: ReturnType<typeof parseCidr>, lbPath: string): string[] {
+  if (target.instance !== null) {
+    if (target.instanceVpcPath !== vpc.path) {
+      return [fieldMessage(groupPath, 'target.instance', target.instance, `is in VPC ${target.instanceVpcPath}`,
+        `instances in the VPC of load balancer ${lbPath}: ${vpc.path} (${vpc.cidrBlock})`)];
+    }
+    return [];
+  }
+  if (cidr && !cidrContains(cidr, target.address)) {
+    return [fieldMessage(groupPath, 'target.address', target.address, `is outside the VPC ${vpc.path} of load balancer ${lbPath}`,
+      `addresses in ${vpc.cidrBlock}`)];
+  }
+  return [];
+}
+
+/** A server group attached to two backends of the LB would report its VPC errors twice. */
+function dedupe(messages: string[]): string[] {
+  return [...new Set(messages)];
+}

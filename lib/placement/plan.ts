@@ -1,0 +1,246 @@
+/**
+ * The placement planner: which zone, rack and address each VM of a group gets.
+ *
+ * Rules, in order of priority:
+ *  1. Zones balanced: VM `i` of a group goes to zone `zones[i mod Z]` (the group's zones in
+ *     the topology's declaration order), so zone counts differ by at most one and growing
+ *     a group never moves an existing VM to another zone.
+ *  2. Racks balanced within a zone (counts differ by at most one), which also means that no
+ *     two VMs of one group (e.g. two nodes of one LB) share a rack while the zone still has
+ *     a free rack. The k-th VM of a zone goes to the least-loaded rack; ties are broken by a
+ *     per-group rack preference (a hash of group, zone and rack names) so that different
+ *     groups do not all start on the zone's first rack.
+ *  3. Stable: the plan of N+1 VMs extends the plan of N VMs (the greedy fill above only looks
+ *     at VMs with lower indices). Removing a rack moves only the VMs that were in it *when
+ *     the previous plan is passed in* (`previous`): VMs whose rack still exists stay put
+ *     (subject to balance), the displaced ones fill the least-loaded racks. Without the
+ *     previous plan this cannot be guaranteed together with rule 2 by any pure function of
+ *     the topology (e.g. 3 VMs on 4 racks: "stay put when another rack is removed" forces
+ *     each VM's rack to be the best rack under a fixed per-VM order, and no three such
+ *     orders keep the VMs on three distinct racks for every subset of racks).
+ *
+ * Address scheme (all inside 127.0.0.0/8, never 127.0.0.1):
+ *
+ *     127 . G . (10 × zonePosition + rackPosition) . (index + 1)
+ *
+ *  - G (1..254): the group's ordinal on its infrastructure = number of groups placed before
+ *    it + 1 (`existingGroupNames`). Distinct groups therefore never share an address.
+ *  - third octet: zone position (1-based, declaration order, ≤ 24) in the tens and rack
+ *    position within the zone (1-based, ≤ 9) in the units: 127.G.23.x is zone 2, rack 3.
+ *    It is informational (readable in `ss`/logs); uniqueness comes from G and the index.
+ *  - fourth octet: the VM's index in its group + 1 (1..254), unique within the group.
+ * With `previous`, a VM that stays in its rack keeps its previous address even if a rack
+ * before it was removed (the index octet keeps addresses unique regardless).
+ */
+import { PlacedVm, PlacementGroup, VmRole, ZoneSpec } from './types';
+
+/** Limits of the address scheme, exported so messages and docs quote the same numbers. */
+export const MAX_ZONES = 24;
+export const MAX_RACKS_PER_ZONE = 9;
+export const MAX_VMS_PER_GROUP = 254;
+export const MAX_GROUPS = 254;
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const NAME_ALLOWED = '1..63 letters, digits, ".", "_", "-", starting with a letter or digit';
+
+/** A placement request that cannot be satisfied or is malformed. */
+export class PlacementError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PlacementError';
+  }
+}
+
+function fail(where: string, field: string, value: unknown, problem: string, allowed: string): never {
+  throw new PlacementError(`${where}: ${field} ${JSON.stringify(value)} ${problem} (allowed: ${allowed})`);
+}
+
+/** Throws a PlacementError for a topology the planner cannot use. */
+export function checkTopology(topology: readonly ZoneSpec[]): void {
+  if (!Array.isArray(topology) || topology.length === 0) {
+    fail('topology', 'zones', topology, 'is empty', 'at least one zone with at least one rack');
+  }
+  if (topology.length > MAX_ZONES) {
+    fail('topology', 'zones', topology.map((z) => z.name), `has ${topology.length} zones`, `at most ${MAX_ZONES} zones (address scheme)`);
+  }
+  const zones = new Set<string>();
+  const racks = new Map<string, string>();
+  topology.forEach((zone, i) => {
+    if (typeof zone?.name !== 'string' || !NAME.test(zone.name)) fail('topology', `zones[${i}].name`, zone?.name, 'is not a valid zone name', NAME_ALLOWED);
+    if (zones.has(zone.name)) fail('topology', `zones[${i}].name`, zone.name, 'is declared twice', 'unique zone names');
+    zones.add(zone.name);
+    if (!Array.isArray(zone.racks) || zone.racks.length === 0) {
+      fail('topology', `zone "${zone.name}" racks`, zone.racks, 'is empty', 'at least one rack per zone');
+    }
+    if (zone.racks.length > MAX_RACKS_PER_ZONE) {
+      fail('topology', `zone "${zone.name}" racks`, zone.racks, `has ${zone.racks.length} racks`, `at most ${MAX_RACKS_PER_ZONE} racks per zone (address scheme)`);
+    }
+    zone.racks.forEach((rack: string, j: number) => {
+      if (typeof rack !== 'string' || !NAME.test(rack)) fail('topology', `zone "${zone.name}" racks[${j}]`, rack, 'is not a valid rack name', NAME_ALLOWED);
+      const owner = racks.get(rack);
+      if (owner !== undefined) fail('topology', `zone "${zone.name}" racks[${j}]`, rack, `is already a rack of zone "${owner}"`, 'rack names unique across all zones');
+      racks.set(rack, zone.name);
+    });
+  });
+}
+
+/** FNV-1a, 32 bit: a tiny stable hash for tie-breaking (not for security). */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
+}
+
+/** The zones a group uses, in topology order, with their positions in the topology. */
+function groupZones(topology: readonly ZoneSpec[], group: PlacementGroup): { zone: ZoneSpec; position: number }[] {
+  const where = `placement group "${group.name}"`;
+  const all = topology.map((zone, position) => ({ zone, position }));
+  if (group.zones === undefined) return all;
+  if (!Array.isArray(group.zones) || group.zones.length === 0) {
+    fail(where, 'zones', group.zones, 'is empty', 'leave it out for all zones, or list some of: ' + topology.map((z) => z.name).join(', '));
+  }
+  const seen = new Set<string>();
+  for (const name of group.zones) {
+    if (!topology.some((z) => z.name === name)) {
+      fail(where, 'zones', name, 'is a zone the infrastructure lacks', 'zones of the infrastructure: ' + topology.map((z) => z.name).join(', '));
+    }
+    if (seen.has(name)) fail(where, 'zones', name, 'is listed twice', 'each zone once');
+    seen.add(name);
+  }
+  return all.filter(({ zone }) => seen.has(zone.name));
+}
+
+function groupSize(group: PlacementGroup, zoneCount: number): number {
+  const where = `placement group "${group.name}"`;
+  const hasPerZone = group.perZone !== undefined;
+  const hasCount = group.count !== undefined;
+  if (hasPerZone === hasCount) {
+    fail(where, 'perZone/count', { perZone: group.perZone, count: group.count }, 'must have exactly one of them set', 'perZone (VMs per zone) or count (VMs in total)');
+  }
+  let total: number;
+  if (hasPerZone) {
+    if (!Number.isInteger(group.perZone) || (group.perZone as number) < 1) fail(where, 'perZone', group.perZone, 'is not a positive integer', 'an integer >= 1');
+    total = (group.perZone as number) * zoneCount;
+  } else {
+    if (!Number.isInteger(group.count) || (group.count as number) < 0) fail(where, 'count', group.count, 'is not a non-negative integer', 'an integer >= 0');
+    total = group.count as number;
+  }
+  if (total > MAX_VMS_PER_GROUP) {
+    fail(where, hasPerZone ? 'perZone' : 'count', hasPerZone ? group.perZone : group.count, `asks for ${total} VMs`, `at most ${MAX_VMS_PER_GROUP} VMs per group (address scheme)`);
+  }
+  return total;
+}
+
+/** Address of a VM under the scheme documented at the top of this file. */
+export function vmAddress(groupOrdinal: number, zonePosition: number, rackPosition: number, index: number): string {
+  return `127.${groupOrdinal}.${10 * (zonePosition + 1) + rackPosition + 1}.${index + 1}`;
+}
+
+/**
+ * Places one group. `existingGroupNames` are the groups placed earlier on the same
+ * infrastructure (in placement order); they fix this group's address block. `previous` is an
+ * earlier plan of this same group: VMs whose rack still exists stay where they were.
+ */
+export function planGroup(
+  topology: ZoneSpec[],
+  group: PlacementGroup,
+  existingGroupNames: string[],
+  previous: PlacedVm[] = [],
+): PlacedVm[] {
+  checkTopology(topology);
+  if (typeof group?.name !== 'string' || !NAME.test(group.name)) fail('placement group', 'name', group?.name, 'is not a valid group name', NAME_ALLOWED);
+  const where = `placement group "${group.name}"`;
+  if (group.role !== VmRole.LB_NODE && group.role !== VmRole.AG_VM) fail(where, 'role', group.role, 'is unknown', `"${VmRole.LB_NODE}" or "${VmRole.AG_VM}"`);
+  if (new Set(existingGroupNames).size !== existingGroupNames.length) {
+    fail(where, 'existingGroupNames', existingGroupNames, 'has duplicates', 'group names unique per infrastructure');
+  }
+  if (existingGroupNames.includes(group.name)) {
+    fail(where, 'name', group.name, 'is already placed on this infrastructure', 'group names unique per infrastructure');
+  }
+  const ordinal = existingGroupNames.length + 1;
+  if (ordinal > MAX_GROUPS) fail(where, 'group count', ordinal, 'exceeds the address scheme', `at most ${MAX_GROUPS} groups per infrastructure`);
+
+  const zones = groupZones(topology, group);
+  const total = groupSize(group, zones.length);
+  const previousByIndex = new Map<number, PlacedVm>();
+  for (const vm of previous) if (vm.group === group.name) previousByIndex.set(vm.index, vm);
+
+  const placed: PlacedVm[] = [];
+  zones.forEach(({ zone, position: zonePosition }, zoneSlot) => {
+    // Indices landing in this zone (rule 1), in increasing order.
+    const indices: number[] = [];
+    for (let i = zoneSlot; i < total; i += zones.length) indices.push(i);
+    const rackOf = placeInZone(group.name, zone, indices, previousByIndex);
+    for (const index of indices) {
+      const rack = rackOf.get(index) as string;
+      const rackPosition = zone.racks.indexOf(rack);
+      const before = previousByIndex.get(index);
+      const keepsAddress = before !== undefined && before.zone === zone.name && before.rack === rack &&
+        before.address.startsWith(`127.${ordinal}.`) && before.address.endsWith(`.${index + 1}`);
+      placed.push({
+        name: `${group.name}-${zone.name}-${rack}-${index}`,
+        group: group.name,
+        role: group.role,
+        index,
+        zone: zone.name,
+        rack,
+        address: keepsAddress ? before.address : vmAddress(ordinal, zonePosition, rackPosition, index),
+      });
+    }
+  });
+  return placed.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * Rule 2 and 3 within one zone: returns index → rack. Previous racks are kept in index order
+ * while they respect the balance bound (no rack above ceil(n/R), and no more racks at ceil
+ * than n mod R allows); everything else fills the least-loaded rack, ties by preference.
+ */
+function placeInZone(group: string, zone: ZoneSpec, indices: number[], previous: Map<number, PlacedVm>): Map<number, string> {
+  const racks = zone.racks;
+  const n = indices.length;
+  const ceil = Math.ceil(n / racks.length);
+  const remainder = n % racks.length;
+  const maxRacksAtCeil = remainder === 0 ? racks.length : remainder;
+  const load = new Map<string, number>(racks.map((r) => [r, 0]));
+  const preference = new Map<string, number>(racks.map((r) => [r, fnv1a(`${group}/${zone.name}/${r}`)]));
+  const result = new Map<number, string>();
+  let racksAtCeil = 0;
+
+  for (const index of indices) {
+    const before = previous.get(index);
+    if (before === undefined || before.zone !== zone.name || !load.has(before.rack)) continue;
+    const current = load.get(before.rack) as number;
+    if (current + 1 > ceil) continue;
+    if (current + 1 === ceil && racksAtCeil >= maxRacksAtCeil) continue;
+    if (current + 1 === ceil) racksAtCeil++;
+    load.set(before.rack, current + 1);
+    result.set(index, before.rack);
+  }
+  for (const index of indices) {
+    if (result.has(index)) continue;
+    let best = racks[0];
+    for (const rack of racks) {
+      const l = load.get(rack) as number;
+      const bl = load.get(best) as number;
+      if (l < bl || (l === bl && (preference.get(rack) as number) < (preference.get(best) as number))) best = rack;
+    }
+    load.set(best, (load.get(best) as number) + 1);
+    result.set(index, best);
+  }
+  return result;
+}
+
+/** Places several groups on one infrastructure, in order (addresses never collide). */
+export function planAll(topology: ZoneSpec[], groups: PlacementGroup[]): PlacedVm[] {
+  const names: string[] = [];
+  const placed: PlacedVm[] = [];
+  for (const group of groups) {
+    placed.push(...planGroup(topology, group, [...names]));
+    names.push(group.name);
+  }
+  return placed;
+}

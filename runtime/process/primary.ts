@@ -1,0 +1,357 @@
+/**
+ * The node's primary process (`alb-runtime run`): loads and checks the config, serves the
+ * admin endpoint, runs the data-plane workers and the node's health checks, reloads on SIGHUP
+ * and drains on SIGTERM/SIGINT. It proxies nothing itself.
+ */
+import * as fs from 'fs';
+import { AggregatorRegistry } from 'prom-client';
+import { LbConfig } from '../../lib/config/types';
+import { AdminServer, startAdminServer } from '../admin/server';
+import { buildStatus, ReloadOutcome } from '../admin/status';
+import { configHash } from '../config/hash';
+import { ConfigError, formatIssues } from '../config/issues';
+import { loadConfigFile, LoadedConfig } from '../config/load';
+import { createDataPlane } from '../dataplane';
+import { AccessLogTarget, createAccessLog } from '../log/access-log';
+import { createEventLog, EventLog } from '../log/event-log';
+import { NodeMetrics } from '../metrics/node-metrics';
+import { RequestMetrics } from '../metrics/request-metrics';
+import { HealthHub } from './health-hub';
+import { InProcessWorkerHandle, WorkerHandle } from './worker-handle';
+import { WorkerObserver } from './worker-observer';
+import { WorkerPool } from './worker-pool';
+import { NodeFiles, nodeFiles, removeQuietly, writeFileAtomic } from './state-dir';
+
+export interface RunOptions {
+  configFile: string;
+  node?: string;
+  /** Bind address when no --node is given. */
+  bind: string;
+  /** 0: the data plane runs inside this process (no cluster). */
+  workers: number;
+  adminPort?: number;
+  accessLog: AccessLogTarget;
+  stateDir?: string;
+  /** How long a stop waits for in-flight requests. */
+  drainMs: number;
+}
+
+/** A worker must answer a status/metrics question within this, or it is reported as silent. */
+const WORKER_QUERY_TIMEOUT_MS = 2000;
+
+export class Primary {
+  private readonly log: EventLog;
+  private readonly health: HealthHub;
+  private readonly metrics: NodeMetrics;
+  private readonly files: NodeFiles | null;
+  private current!: LoadedConfig;
+  private configFile: string;
+  private bindAddress = '';
+  private admin: AdminServer | null = null;
+  private pool: WorkerPool | null = null;
+  private inProcess: InProcessWorkerHandle | null = null;
+  private readonly startedAt = new Date();
+  private serving = false;
+  private draining = false;
+  private lastReload: ReloadOutcome | null = null;
+  /** Bumped on every committed config: a worker initialized during a reload re-applies. */
+  private generation = 0;
+  private reloadChain: Promise<void> = Promise.resolve();
+  private reloadQueued = false;
+
+  constructor(private readonly options: RunOptions) {
+    this.log = createEventLog('primary', options.node);
+    this.configFile = options.configFile;
+    this.files = options.stateDir ? nodeFiles(options.stateDir, options.node) : null;
+    this.health = new HealthHub((backendId, targetId, healthy, reason) => this.onHealthChange(backendId, targetId, healthy, reason));
+    this.metrics = new NodeMetrics(
+      () => this.current.config.backendServices.flatMap((b) => {
+        const states = new Map((this.health.states(b.id) ?? []).map((s) => [s.targetId, s.healthy]));
+        return b.targets.map((t) => ({ backend: b.id, target: t.id, healthy: states.get(t.id) ?? true }));
+      }),
+      () => ({ hash: this.current.hash, workers: this.workerHandles().length }),
+    );
+  }
+
+  /** Loads the config and starts serving; throws ConfigError or a startup error. */
+  async start(): Promise<void> {
+    // Handlers go in first: a signal's default action would kill the node mid-startup. What
+    // arrives before the node serves is acted on once it does.
+    let early: 'reload' | 'stop' | null = null;
+    let started = false;
+    process.on('SIGHUP', () => (started ? this.requestReload() : (early = early ?? 'reload')));
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => (started ? void this.stop(signal) : (early = 'stop')));
+    }
+    // logrotate's postrotate: the workers reopen the access log under its name.
+    process.on('SIGUSR1', () => this.reopenLogs());
+    process.on('uncaughtException', (err) => this.crash(err));
+    process.on('unhandledRejection', (err) => this.crash(err instanceof Error ? err : new Error(String(err))));
+    this.current = loadConfigFile(this.configFile, { node: this.options.node });
+    const healthProblems = HealthHub.problems(this.current.config);
+    if (healthProblems.length) throw new Error(`invalid config: ${healthProblems.join('; ')}`);
+    this.bindAddress = this.resolveBindAddress(this.current.config);
+
+    // The admin endpoint comes first so its (possibly ephemeral) port is the first log line.
+    const adminPort = this.options.adminPort ?? this.current.config.admin.port;
+    this.admin = await startAdminServer(this.bindAddress, adminPort, {
+      serving: () => this.serving,
+      draining: () => this.draining,
+      status: () => this.status(),
+      metrics: () => this.collectMetrics(),
+    }, (err, path) => this.log.error({ err: err.message, path }, 'admin request failed'));
+    this.log.info({ address: this.admin.address, port: this.admin.port, node: this.options.node ?? null },
+      `admin listening on ${this.admin.address}:${this.admin.port}`);
+    if (this.files) this.writeStateFiles();
+
+    this.health.sync(this.current.config);
+    try {
+      if (this.options.workers === 0) {
+        await this.startInProcess();
+      } else {
+        this.pool = new WorkerPool(this.options.workers, {
+          node: this.options.node, accessLog: this.options.accessLog, drainMs: this.options.drainMs,
+        }, {
+          initialize: (handle) => this.initializeWorker(handle),
+          onTargetFailed: (b, t, reason) => this.onTargetFailed(b, t, reason),
+          onRestart: () => this.metrics.workerRestarts.inc(),
+        }, this.log);
+        await this.pool.start();
+      }
+    } catch (err) {
+      await this.admin.close();
+      this.removeStateFiles();
+      throw err;
+    }
+    this.health.start();
+    this.serving = true;
+    this.log.info({ configHash: this.current.hash, workers: this.options.workers, bind: this.bindAddress,
+      listeners: this.current.config.listeners.filter((l) => l.enabled).map((l) => `${l.protocol}:${l.port}`) }, 'serving');
+
+    started = true;
+    if (early === 'stop') void this.stop('signal during startup');
+    else if (early === 'reload') this.requestReload();
+  }
+
+  /** SIGHUP: reloads are serialized; signals arriving during one fold into one more reload. */
+  requestReload(): void {
+    if (this.draining) return;
+    if (this.reloadQueued) return;
+    this.reloadQueued = true;
+    this.reloadChain = this.reloadChain.then(async () => {
+      this.reloadQueued = false;
+      await this.reload();
+    });
+  }
+
+  async stop(why: string): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    this.serving = false;
+    this.log.info({ why, drainMs: this.options.drainMs }, 'stopping: draining in-flight requests');
+    this.health.stop();
+    const timer = setTimeout(() => {
+      this.log.error('drain did not finish in time; exiting');
+      process.exit(1);
+    }, this.options.drainMs + 10_000);
+    timer.unref();
+    try {
+      await this.reloadChain;
+      if (this.pool) await this.pool.stop(this.options.drainMs);
+      if (this.inProcess) await this.inProcess.shutdown(this.options.drainMs);
+      if (this.inProcessAccessLogClose) await this.inProcessAccessLogClose();
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'error while draining');
+    }
+    if (this.admin) await this.admin.close();
+    this.removeStateFiles();
+    this.log.info('stopped');
+    process.exit(0);
+  }
+
+  private reopenLogs(): void {
+    this.log.info('reopening access logs');
+    for (const h of this.workerHandles()) {
+      try {
+        h.reopenLogs();
+      } catch (err) {
+        this.log.error({ err: (err as Error).message }, 'access log could not be reopened');
+      }
+    }
+  }
+
+  /**
+   * A bug in the primary: leave a record and exit non-zero. The workers see the IPC channel
+   * close and drain on their own; a supervisor (or the deploy target) restarts the node.
+   */
+  private crash(err: Error): void {
+    this.log.fatal({ err: { message: err.message, stack: err.stack } }, 'primary crashed');
+    process.exit(70);
+  }
+
+  private inProcessAccessLogClose: (() => Promise<void>) | null = null;
+
+  private async startInProcess(): Promise<void> {
+    const metrics = new RequestMetrics();
+    const accessLog = createAccessLog(this.options.accessLog);
+    if (accessLog) this.inProcessAccessLogClose = () => accessLog.close();
+    const observer = new WorkerObserver(metrics, accessLog, (b, t, reason) => this.onTargetFailed(b, t, reason));
+    this.inProcess = new InProcessWorkerHandle(createDataPlane(observer), () => metrics.toJSON(), () => observer.requests, accessLog);
+    await this.initializeWorker(this.inProcess);
+  }
+
+  /** Brings a (new) worker to the committed config and the current health verdicts. */
+  private async initializeWorker(handle: WorkerHandle): Promise<void> {
+    for (;;) {
+      const generation = this.generation;
+      await handle.apply(this.current.config, this.bindAddress);
+      if (generation === this.generation) break;
+    }
+    for (const { backendId, state } of this.health.allStates()) {
+      handle.setTargetHealth(backendId, state.targetId, state.healthy);
+    }
+  }
+
+  private workerHandles(): WorkerHandle[] {
+    if (this.inProcess) return [this.inProcess];
+    return this.pool ? this.pool.handles() : [];
+  }
+
+  private async reload(): Promise<void> {
+    const staged = this.files && fs.existsSync(this.files.staged) ? this.files.staged : null;
+    const source = staged ?? this.configFile;
+    this.metrics.reloads.inc();
+    let hash: string | null = null;
+    try {
+      hash = configHash(fs.readFileSync(source));
+    } catch {
+      // loadConfigFile reports the read error below.
+    }
+    this.log.info({ source, hash }, 'reload requested');
+
+    let next: LoadedConfig;
+    try {
+      next = loadConfigFile(source, { node: this.options.node });
+    } catch (err) {
+      const message = err instanceof ConfigError ? `invalid config:\n${formatIssues(err.issues)}` : (err as Error).message;
+      return this.reloadFailed(hash, message, staged);
+    }
+
+    const healthProblems = HealthHub.problems(next.config);
+    if (healthProblems.length) return this.reloadFailed(next.hash, `invalid config: ${healthProblems.join('; ')}`, staged);
+
+    const previous = this.current;
+    const previousBind = this.bindAddress;
+    const bind = this.resolveBindAddress(next.config);
+    const handles = this.workerHandles();
+    const applied: WorkerHandle[] = [];
+    const results = await Promise.allSettled(handles.map(async (h) => {
+      await h.apply(next.config, bind);
+      applied.push(h);
+    }));
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      // All or nothing: workers that took the new config go back to the old one, so every
+      // worker keeps serving the same document.
+      await Promise.allSettled(applied.map((h) => h.apply(previous.config, previousBind)));
+      return this.reloadFailed(next.hash, `a worker could not apply the config: ${(failure.reason as Error).message}`, staged);
+    }
+
+    this.current = next;
+    this.bindAddress = bind;
+    this.generation++;
+    this.health.sync(next.config);
+    for (const h of handles) {
+      for (const { backendId, state } of this.health.allStates()) h.setTargetHealth(backendId, state.targetId, state.healthy);
+    }
+    if (staged && this.files) {
+      fs.renameSync(staged, this.files.config);
+      this.configFile = this.files.config;
+    }
+    if (this.admin && next.config.admin.port !== previous.config.admin.port && this.options.adminPort === undefined) {
+      this.log.warn({ from: previous.config.admin.port, to: next.config.admin.port },
+        'admin port changes take effect at the next restart');
+    }
+    this.lastReload = { ok: true, hash: next.hash, error: null, at: new Date().toISOString() };
+    this.log.info({ configHash: next.hash, workers: handles.length }, 'reload applied');
+  }
+
+  private reloadFailed(hash: string | null, error: string, staged: string | null): void {
+    this.metrics.reloadsFailed.inc();
+    this.lastReload = { ok: false, hash, error, at: new Date().toISOString() };
+    this.log.error({ hash, error }, 'reload refused; the previous config keeps serving');
+    if (staged && this.files) {
+      // Keep it for inspection, but out of the way of the next SIGHUP.
+      try {
+        fs.renameSync(staged, this.files.rejected);
+      } catch {
+        removeQuietly(staged);
+      }
+    }
+  }
+
+  private onHealthChange(backendId: string, targetId: string, healthy: boolean, reason: string | null): void {
+    this.log.info({ backend: backendId, target: targetId, healthy, reason }, healthy ? 'target healthy' : 'target unhealthy');
+    for (const h of this.workerHandles()) h.setTargetHealth(backendId, targetId, healthy);
+  }
+
+  private onTargetFailed(backendId: string, targetId: string, reason: string): void {
+    this.health.recordPassiveFailure(backendId, targetId, reason);
+    this.metrics.passiveFailures.labels(backendId, targetId, reason).inc();
+  }
+
+  private resolveBindAddress(config: LbConfig): string {
+    if (this.options.node === undefined) return this.options.bind;
+    // loadConfigFile has checked that the node exists.
+    return config.nodes.find((n) => n.name === this.options.node)!.address;
+  }
+
+  private async status(): Promise<unknown> {
+    const handles = this.workerHandles();
+    const reports = await Promise.all(handles.map((h) => h.report(WORKER_QUERY_TIMEOUT_MS)));
+    return buildStatus({
+      node: this.options.node ?? null,
+      address: this.bindAddress,
+      adminPort: this.admin?.port ?? 0,
+      config: this.current.config,
+      configHash: this.current.hash,
+      configFile: this.configFile,
+      startedAt: this.startedAt,
+      serving: this.serving,
+      draining: this.draining,
+      workersConfigured: this.options.workers,
+      workerRestarts: this.pool?.restarts ?? 0,
+      workers: handles.map((h, i) => ({ id: h.id, pid: h.pid, startedAt: h.startedAt, report: reports[i] })),
+      health: this.health,
+      lastReload: this.lastReload,
+    });
+  }
+
+  /** Sums the workers' registries (counters, histograms, connection gauges) and adds the node's own. */
+  private async collectMetrics(): Promise<{ contentType: string; body: string }> {
+    const perWorker = await Promise.all(this.workerHandles().map((h) => h.metrics(WORKER_QUERY_TIMEOUT_MS)));
+    const all = perWorker.filter((m): m is unknown[] => m !== null);
+    all.push(await this.metrics.registry.getMetricsAsJSON());
+    const aggregated = AggregatorRegistry.aggregate(all as Parameters<typeof AggregatorRegistry.aggregate>[0]);
+    return { contentType: aggregated.contentType, body: await aggregated.metrics() };
+  }
+
+  private writeStateFiles(): void {
+    if (!this.files || !this.admin) return;
+    const host = this.admin.address === '0.0.0.0' ? '127.0.0.1' : this.admin.address === '::' ? '::1' : this.admin.address;
+    writeFileAtomic(this.files.pid, `${process.pid}\n`);
+    writeFileAtomic(this.files.admin, `${JSON.stringify({ host, port: this.admin.port, pid: process.pid })}\n`);
+  }
+
+  private removeStateFiles(): void {
+    if (!this.files) return;
+    // Only our own: a newer process may have taken over the directory.
+    try {
+      if (Number(fs.readFileSync(this.files.pid, 'utf8').trim()) !== process.pid) return;
+    } catch {
+      return;
+    }
+    removeQuietly(this.files.admin);
+    removeQuietly(this.files.pid);
+  }
+}

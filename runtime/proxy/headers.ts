@@ -1,0 +1,186 @@
+/**
+ * Header hygiene between client and target (RFC 9110 §7.6.1) and the X-Forwarded-* family.
+ *
+ * Everything that depends only on the config (which X-Forwarded-* fields a backend wants, the
+ * listener's scheme and port, the HSTS value) is computed once per config load into a
+ * HeaderPlan; the per-request functions below only walk the raw header arrays Node and undici
+ * already give us, so no header object is built per request.
+ */
+import { ForwardedHeadersConfig, HstsConfig } from '../../lib/config/types';
+
+/**
+ * Fields that describe one connection, never the message: a proxy must not forward them.
+ * `expect` is answered by the proxy itself (it sends `100 Continue`), so it is not forwarded
+ * either; `trailer` announces trailers this proxy does not forward.
+ */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade',
+  'expect', 'trailer', 'http2-settings',
+]);
+
+/** Per listener × backend, computed at config load. */
+export interface HeaderPlan {
+  /** X-Forwarded-Proto value, or null when the backend does not want it. */
+  readonly proto: string | null;
+  /** X-Forwarded-Port value (the listener port), or null. */
+  readonly port: string | null;
+  readonly host: boolean;
+  readonly lbIp: boolean;
+  readonly clientPort: boolean;
+  /**
+   * Lower-case names of X-Forwarded-* fields the LB sets itself: a client-sent copy is
+   * dropped so a client cannot spoof them. X-Forwarded-For is always appended to instead.
+   */
+  readonly owned: ReadonlySet<string>;
+  /**
+   * `NAME=` of the LB's session cookie when persistence is on, else null: the LB's cookie is
+   * removed from the Cookie header sent to the target (HAProxy `indirect`): it is the LB's
+   * business, not the application's.
+   */
+  readonly stickyPrefix: string | null;
+}
+
+export function buildHeaderPlan(scheme: 'http' | 'https', listenerPort: number,
+  fwd: ForwardedHeadersConfig, stickyCookieName: string | null): HeaderPlan {
+  const owned = new Set<string>();
+  if (fwd.proto) owned.add('x-forwarded-proto');
+  if (fwd.port) owned.add('x-forwarded-port');
+  if (fwd.host) owned.add('x-forwarded-host');
+  if (fwd.lbIp) owned.add('x-forwarded-lbip');
+  if (fwd.clientPort) owned.add('x-forwarded-client-port');
+  return {
+    proto: fwd.proto ? scheme : null,
+    port: fwd.port ? String(listenerPort) : null,
+    host: fwd.host,
+    lbIp: fwd.lbIp,
+    clientPort: fwd.clientPort,
+    owned,
+    stickyPrefix: stickyCookieName === null ? null : `${stickyCookieName}=`,
+  };
+}
+
+/** `Strict-Transport-Security` value, or null when HSTS is off. */
+export function hstsValue(hsts: HstsConfig | null): string | null {
+  if (hsts === null) return null;
+  return `max-age=${hsts.maxAgeSeconds}${hsts.includeSubDomains ? '; includeSubDomains' : ''}`;
+}
+
+/**
+ * Lower-case field names listed in Connection header values (besides the keep-alive/close
+ * options every client sends), or null when there are none — the common case allocates
+ * nothing beyond the split.
+ */
+function connectionTokens(values: string | null): Set<string> | null {
+  if (values === null) return null;
+  let out: Set<string> | null = null;
+  const parts = values.split(',');
+  for (let i = 0; i < parts.length; i++) {
+    const t = parts[i].trim().toLowerCase();
+    if (t === '' || t === 'close' || t === 'keep-alive' || t === 'upgrade') continue;
+    if (out === null) out = new Set();
+    out.add(t);
+  }
+  return out;
+}
+
+/** Joined values of every `Connection` field in a raw header list. */
+function connectionValues(raw: readonly string[]): string | null {
+  let v: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i];
+    if (n.length === 10 && n.toLowerCase() === 'connection') v = v === null ? raw[i + 1] : `${v},${raw[i + 1]}`;
+  }
+  return v;
+}
+
+/** True when a TE value names `trailers` (the one TE value that may cross a proxy). */
+function teHasTrailers(value: string): boolean {
+  return value.toLowerCase().includes('trailers');
+}
+
+/**
+ * Builds the flat [name, value, ...] header list sent to the target.
+ * `upgrade` is the Upgrade value when the request is tunnelled as an upgrade (then
+ * `Connection: upgrade` + `Upgrade` are kept), null otherwise.
+ */
+export function upstreamRequestHeaders(raw: readonly string[], plan: HeaderPlan, clientIp: string,
+  clientPort: number, lbIp: string, upgrade: string | null): string[] {
+  const named = connectionTokens(connectionValues(raw));
+  const out: string[] = [];
+  let xff: string | null = null;
+  let host: string | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) {
+      if (lower === 'te' && teHasTrailers(raw[i + 1])) out.push('te', 'trailers');
+      continue;
+    }
+    if (named !== null && named.has(lower)) continue;
+    if (lower === 'x-forwarded-for') {
+      xff = xff === null ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+      continue;
+    }
+    if (lower === 'host') host = raw[i + 1];
+    if (plan.owned.size !== 0 && plan.owned.has(lower)) continue;
+    if (plan.stickyPrefix !== null && lower === 'cookie' && raw[i + 1].includes(plan.stickyPrefix)) {
+      const rest = withoutCookie(raw[i + 1], plan.stickyPrefix);
+      if (rest !== '') out.push(name, rest);
+      continue;
+    }
+    out.push(name, raw[i + 1]);
+  }
+  out.push('x-forwarded-for', xff === null ? clientIp : `${xff}, ${clientIp}`);
+  if (plan.proto !== null) out.push('x-forwarded-proto', plan.proto);
+  if (plan.port !== null) out.push('x-forwarded-port', plan.port);
+  if (plan.host && host !== null) out.push('x-forwarded-host', host);
+  if (plan.lbIp) out.push('x-forwarded-lbip', lbIp);
+  if (plan.clientPort) out.push('x-forwarded-client-port', String(clientPort));
+  if (upgrade !== null) out.push('connection', 'upgrade', 'upgrade', upgrade);
+  return out;
+}
+
+/** A Cookie header value without the pairs named by `prefix` (`NAME=`). */
+function withoutCookie(value: string, prefix: string): string {
+  const pairs = value.split(';');
+  let out = '';
+  for (let i = 0; i < pairs.length; i++) {
+    const p = pairs[i].trim();
+    if (p === '' || p.startsWith(prefix)) continue;
+    out = out === '' ? p : `${out}; ${p}`;
+  }
+  return out;
+}
+
+/**
+ * Copies a target's raw response headers (Buffers from undici) into `out` as strings,
+ * dropping hop-by-hop fields (Node re-frames the body itself). Returns whether the response
+ * carried a Cache-Control field (for cookie `nocache` semantics).
+ */
+export function copyResponseHeaders(raw: readonly Buffer[], out: string[]): boolean {
+  let named: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
+      const t = connectionTokens(raw[i + 1].toString('latin1'));
+      if (t !== null) {
+        if (named === null) named = t; else for (const x of t) named.add(x);
+      }
+    }
+  }
+  let cacheControl = false;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toString('latin1');
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower)) continue;
+    if (named !== null && named.has(lower)) continue;
+    if (lower === 'cache-control') cacheControl = true;
+    out.push(name, raw[i + 1].toString('latin1'));
+  }
+  return cacheControl;
+}
+
+/** Normalises an IPv4-mapped IPv6 address (`::ffff:1.2.3.4`) to dotted IPv4. */
+export function normaliseIp(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}

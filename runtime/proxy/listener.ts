@@ -1,0 +1,214 @@
+/**
+ * One open listener: the server object for its protocol, connection accounting and the
+ * activeConnections limit, and draining. The handlers read `state.route` on every
+ * request/connection, so a config load that keeps the listener open only swaps the route.
+ *
+ * Works standalone and under node:cluster (listen() in a worker shares the primary's socket).
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { ListenerProtocolName } from '../../lib/config/types';
+import type { DataPlaneObserver } from '../dataplane-types';
+import { handleRequest, kOverLimit } from './http';
+import type { ListenerState, Route } from './routes';
+import { handleTcpConnection } from './tcp';
+import { lookupSni, TlsMaterial } from './tls';
+import { handleUpgrade } from './upgrade';
+
+/** Largest request header block accepted (nginx large_client_header_buffers ≈ 4×8k); beyond → 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Upper bound for receiving a request's header block (slowloris); idle timeout if shorter. */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** Upper bound for receiving a whole request, body included. */
+const REQUEST_TIMEOUT_MS = 300_000;
+/** How often node:http checks the two timeouts above. */
+const CHECK_INTERVAL_MS = 1_000;
+
+function headersTimeout(route: Route): number {
+  return Math.min(route.listener.idleTimeoutMs, HEADERS_TIMEOUT_MS);
+}
+
+/**
+ * Socket inactivity allowed while a request is open: the idle timeout, but never shorter than
+ * the time the target is allowed to take for its response headers (that wait is not idleness
+ * the client caused).
+ */
+function activeSocketTimeout(route: Route): number {
+  return Math.max(route.listener.idleTimeoutMs, route.backend.responseTimeoutMs + 1000);
+}
+
+function swallow(): void { /* node:http / tunnel handlers deal with the socket */ }
+
+export class ListenerServer {
+  readonly state: ListenerState;
+  private readonly server: net.Server;
+  private boundPort = 0;
+
+  constructor(
+    readonly kind: ListenerProtocolName,
+    readonly address: string,
+    readonly port: number,
+    route: Route,
+    tlsMaterial: TlsMaterial | null,
+    private readonly observer: DataPlaneObserver,
+  ) {
+    this.state = { route, active: 0, inflight: 0, draining: false, sockets: new Set() };
+    this.server = this.createServer(tlsMaterial);
+    this.server.on('error', swallow);
+  }
+
+  private createServer(material: TlsMaterial | null): net.Server {
+    const state = this.state;
+    const observer = this.observer;
+    const route = state.route;
+    const sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+      cb(null, lookupSni(state.route.sni, servername));
+    };
+    if (this.kind === 'HTTP' || this.kind === 'HTTPS') {
+      const httpOpts: http.ServerOptions = {
+        maxHeaderSize: MAX_HEADER_BYTES,
+        insecureHTTPParser: false,
+        requireHostHeader: true,
+        headersTimeout: headersTimeout(route),
+        requestTimeout: REQUEST_TIMEOUT_MS,
+        connectionsCheckingInterval: CHECK_INTERVAL_MS,
+        keepAliveTimeout: route.listener.idleTimeoutMs,
+        noDelay: true,
+      };
+      const server = this.kind === 'HTTP'
+        ? http.createServer(httpOpts)
+        : https.createServer({
+          ...httpOpts, ...(material as TlsMaterial).defaults, SNICallback: sniCallback,
+          handshakeTimeout: headersTimeout(route),
+        });
+      server.timeout = activeSocketTimeout(route);
+      server.keepAliveTimeout = route.listener.idleTimeoutMs;
+      server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(state, observer, req, res, false));
+      server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(state, observer, req, res, true));
+      server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(state, observer, req, socket, head));
+      server.on('connection', (socket: net.Socket) => {
+        this.track(socket);
+        if (this.kind === 'HTTP' && state.active > state.route.maxConnections) {
+          (socket as unknown as Record<symbol, boolean>)[kOverLimit] = true;
+        }
+      });
+      if (this.kind === 'HTTPS') {
+        server.on('secureConnection', (socket: tls.TLSSocket) => {
+          if (state.active > state.route.maxConnections) (socket as unknown as Record<symbol, boolean>)[kOverLimit] = true;
+        });
+      }
+      return server;
+    }
+    if (this.kind === 'TCP') {
+      const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+      server.on('connection', (socket: net.Socket) => {
+        this.track(socket);
+        if (state.active > state.route.maxConnections) {
+          socket.destroy();
+          return;
+        }
+        handleTcpConnection(state, observer, socket);
+      });
+      return server;
+    }
+    const server = tls.createServer({
+      ...(material as TlsMaterial).defaults, SNICallback: sniCallback, allowHalfOpen: true,
+      handshakeTimeout: headersTimeout(route),
+    });
+    server.on('connection', (socket: net.Socket) => {
+      this.track(socket);
+      if (state.active > state.route.maxConnections) socket.destroy();
+    });
+    server.on('secureConnection', (socket: tls.TLSSocket) => handleTcpConnection(state, observer, socket));
+    return server;
+  }
+
+  /** Counts a client connection until it closes; every socket gets an error listener. */
+  private track(socket: net.Socket): void {
+    const state = this.state;
+    state.active++;
+    state.sockets.add(socket);
+    socket.on('error', swallow);
+    const id = state.route.listenerId;
+    this.observer.connectionOpened(id);
+    socket.once('close', () => {
+      state.active--;
+      state.sockets.delete(socket);
+      this.observer.connectionClosed(id);
+    });
+  }
+
+  /** Binds; rejects with the listener, address and the OS reason (EADDRINUSE, EACCES...). */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error): void => {
+        reject(new Error(`listener ${this.state.route.listener.path} (${this.kind}) cannot listen on ${this.address}:${this.port}: ${err.message}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen({ host: this.address, port: this.port, exclusive: false }, () => {
+        this.server.removeListener('error', onError);
+        const addr = this.server.address();
+        this.boundPort = typeof addr === 'object' && addr !== null ? addr.port : this.port;
+        resolve();
+      });
+    });
+  }
+
+  /** The port actually bound (differs from the config only when it asked for port 0). */
+  get localPort(): number {
+    return this.boundPort;
+  }
+
+  /** Takes a new route (same protocol and port) without closing anything. */
+  update(route: Route, material: TlsMaterial | null): void {
+    this.state.route = route;
+    const server = this.server;
+    if (material !== null) (server as tls.Server).setSecureContext(material.defaults);
+    if (server instanceof http.Server) {
+      server.timeout = activeSocketTimeout(route);
+      server.keepAliveTimeout = route.listener.idleTimeoutMs;
+      server.headersTimeout = headersTimeout(route);
+    }
+  }
+
+  /** Stops accepting (used before a same-port replacement); `resume` undoes it. */
+  stopAccepting(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      if (this.server instanceof http.Server) this.server.closeIdleConnections();
+      // close()'s callback waits for every connection; resolve once the port is released.
+      setImmediate(resolve);
+    });
+  }
+
+  resume(): Promise<void> {
+    return this.listen();
+  }
+
+  /**
+   * Stops accepting, lets requests in flight finish (responses then carry Connection: close)
+   * and closes idle keep-alive connections at once; what is still open after graceMs is
+   * destroyed.
+   */
+  drain(graceMs: number): Promise<void> {
+    const state = this.state;
+    state.draining = true;
+    if (this.server.listening) this.server.close();
+    if (this.server instanceof http.Server) this.server.closeIdleConnections();
+    if (state.sockets.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const deadline = Date.now() + graceMs;
+      const poll = setInterval(() => {
+        if (this.server instanceof http.Server) this.server.closeIdleConnections();
+        if (state.sockets.size === 0 || Date.now() >= deadline) {
+          clearInterval(poll);
+          for (const s of state.sockets) s.destroy();
+          resolve();
+        }
+      }, 25);
+    });
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * The quickstart example synthesizes; its LB config document (written into the stack's
+ * output directory) passes the schema validator and carries the targets, weights, algorithm
+ * and persistence the example describes.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
+import { QuickstartStack, LEGACY_ADDRESS, LEGACY_PORT } from '../../examples/quickstart/stack';
+import { LbConfig } from '../../lib/config/types';
+import { validateLbConfig } from '../../lib/config/validate';
+
+describe('examples/quickstart', () => {
+  let outdir: string;
+  let stack: QuickstartStack;
+  let text: string;
+  let doc: LbConfig;
+
+  beforeAll(() => {
+    stack = new QuickstartStack(Testing.app(), 'quickstart');
+    outdir = Testing.fullSynth(stack);
+    text = fs.readFileSync(path.join(outdir, 'stacks', 'quickstart', 'alb', 'web.json'), 'utf8');
+    doc = JSON.parse(text);
+  });
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  it('writes a config document that passes the validator', () => {
+    expect(stack.loadBalancer.configFile).toBe('alb/web.json');
+    expect(validateLbConfig(doc)).toEqual([]);
+    expect(doc.schemaVersion).toBe(1);
+    expect(doc.loadBalancer).toEqual({ id: 'web', path: 'quickstart/web', vpcCidr: '127.0.0.0/8' });
+  });
+
+  it('places 2 LB nodes in each of the two zones, on different racks', () => {
+    expect(doc.nodes).toHaveLength(4);
+    for (const zone of ['az-1', 'az-2']) {
+      const nodes = doc.nodes.filter((n) => n.zone === zone);
+      expect(nodes).toHaveLength(2);
+      expect(new Set(nodes.map((n) => n.rack)).size).toBe(2);
+    }
+    expect(new Set(doc.nodes.map((n) => n.address)).size).toBe(4);
+    doc.nodes.forEach((n) => expect(n.address).toMatch(/^127\./));
+  });
+
+  it('has one HTTP listener on 8080 with the default HTTP idle timeout, in milliseconds', () => {
+    expect(doc.listeners).toEqual([{
+      id: 'web/http', path: 'quickstart/web/http', protocol: 'HTTP', port: 8080, backendService: 'web/web-backend', enabled: true,
+      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null,
+    }]);
+  });
+
+  it('has a weighted round robin backend with cookie persistence and an HTTP health check on /healthz', () => {
+    const [backend] = doc.backendServices;
+    expect(doc.backendServices).toHaveLength(1);
+    expect(backend.algorithm).toBe('WEIGHTED_ROUND_ROBIN');
+    expect(backend.protocol).toBe('HTTP');
+    expect(backend.sessionPersistence).toEqual({ cookieName: 'ALB_SESSION', cookieTimeoutSeconds: 600 });
+    expect(backend.healthCheck).toEqual({
+      enabled: true, protocol: 'HTTP', port: 0, intervalMs: 5000, timeoutMs: 3000, healthyThreshold: 3, unhealthyThreshold: 3,
+      httpVersion: 'HTTP1.0', httpDomain: null, httpPath: '/healthz', httpCodes: '2xx,3xx',
+    });
+  });
+
+  it('resolves the targets: 4 AG VMs (weight 10, template port) then the legacy ip target (weight 20)', () => {
+    const targets = doc.backendServices[0].targets;
+    const vms = stack.app.instances;
+    expect(targets).toEqual([
+      ...vms.map((vm) => ({
+        id: `app/${vm.address}:8080`, address: vm.address, port: 8080, weight: 10,
+        source: { kind: 'availabilityGroup', path: 'quickstart/app', instance: vm.name },
+      })),
+      {
+        id: `web/legacy/${LEGACY_ADDRESS}:${LEGACY_PORT}`, address: LEGACY_ADDRESS, port: LEGACY_PORT, weight: 20,
+        source: { kind: 'serverGroup', path: 'quickstart/web/legacy', instance: null },
+      },
+    ]);
+    expect(new Set(vms.map((vm) => vm.zone))).toEqual(new Set(['az-1', 'az-2']));
+    expect(new Set(vms.map((vm) => vm.rack)).size).toBe(4);
+  });
+
+  it('the configHash token resolves to the SHA-256 of the written file', () => {
+    const hash = Tokenization.resolve(stack.loadBalancer.configHash, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
+    expect(hash).toBe(createHash('sha256').update(text).digest('hex'));
+  });
+
+  it('the cookie secret comes from the project secret: stable across synths, not a constant', () => {
+    const again = new QuickstartStack(Testing.app(), 'quickstart');
+    expect(JSON.parse(again.loadBalancer.synthesizeConfig()).cookieSecret).toBe(doc.cookieSecret);
+    expect(doc.cookieSecret).toMatch(/^[0-9a-f]{64}$/);
+    const projectSecret = fs.readFileSync(path.join(process.cwd(), '.cdktf-alb', 'secret'), 'utf8').trim();
+    expect(doc.cookieSecret).not.toContain(projectSecret);
+  });
+});

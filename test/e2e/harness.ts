@@ -1,0 +1,254 @@
+/**
+ * Helpers for the end-to-end deploy tests: synth the e2e app into a temporary directory, run
+ * the real `terraform` there, talk HTTP to the deployed nodes, and clean up everything a
+ * deployment may have left (terraform destroy, then any pid still recorded in the state dir).
+ */
+import { execFile, execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+
+export const ROOT = path.join(__dirname, '..', '..');
+
+export interface Workspace {
+  dir: string;
+  outDir: string;
+  stackDir: string;
+  stateDir: string;
+  tfState: string;
+  cliConfig: string;
+  ports: { listener: number; admin: number; app: number; legacy: number };
+}
+
+/** Ports free on every loopback address we use (a 0.0.0.0 or 127.0.0.1 holder makes bind fail). */
+export async function freePorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const p = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(p));
+      });
+    });
+    if (!ports.includes(port)) ports.push(port);
+  }
+  return ports;
+}
+
+export async function createWorkspace(): Promise<Workspace> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alb-e2e-'));
+  const [listener, admin, app, legacy] = await freePorts(4);
+  const cliConfig = path.join(dir, 'terraformrc');
+  // An empty CLI config: no warning about a missing ~/.terraformrc, no provider downloads.
+  fs.writeFileSync(cliConfig, '');
+  return {
+    dir,
+    outDir: path.join(dir, 'cdktf.out'),
+    stackDir: path.join(dir, 'cdktf.out', 'stacks', 'e2e'),
+    stateDir: path.join(dir, 'state'),
+    tfState: path.join(dir, 'terraform.tfstate'),
+    cliConfig,
+    ports: { listener, admin, app, legacy },
+  };
+}
+
+function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) {
+        reject(new Error(`${command} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${stdout.slice(-4000)}\n${stderr.slice(-4000)}`));
+      } else {
+        // Terraform colours its output even when not on a terminal; tests match plain text.
+        resolve((stdout + stderr).replace(/\x1b\[[0-9;]*m/g, ''));
+      }
+    });
+  });
+}
+
+/** The e2e app's knobs (see test/e2e/app/main.ts). */
+export interface Knobs {
+  legacyWeight: number;
+  appCount: number;
+  /** RELEASE in the VMs' environment: changing it changes what every VM runs. */
+  release: string;
+}
+
+/** Synthesizes test/e2e/app/main.ts into the workspace with the given knobs. */
+export async function synth(ws: Workspace, knobs: Knobs): Promise<void> {
+  await run(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', '-P', 'tsconfig.dev.json', 'test/e2e/app/main.ts'], {
+    cwd: ROOT,
+    timeoutMs: 120000,
+    env: {
+      ...process.env,
+      CDKTF_OUTDIR: ws.outDir,
+      E2E_STATE_DIR: ws.stateDir,
+      E2E_TFSTATE: ws.tfState,
+      E2E_LISTENER_PORT: String(ws.ports.listener),
+      E2E_ADMIN_PORT: String(ws.ports.admin),
+      E2E_APP_PORT: String(ws.ports.app),
+      E2E_LEGACY_PORT: String(ws.ports.legacy),
+      E2E_LEGACY_WEIGHT: String(knobs.legacyWeight),
+      E2E_APP_COUNT: String(knobs.appCount),
+      E2E_APP_RELEASE: knobs.release,
+    },
+  });
+}
+
+export function terraform(ws: Workspace, args: string[], timeoutMs = 180000): Promise<string> {
+  return run('terraform', args, {
+    cwd: ws.stackDir,
+    timeoutMs,
+    env: { ...process.env, TF_CLI_CONFIG_FILE: ws.cliConfig, TF_IN_AUTOMATION: '1', NO_COLOR: '1', TF_INPUT: '0' },
+  });
+}
+
+export async function outputs(ws: Workspace): Promise<any> {
+  const json = JSON.parse(await terraform(ws, ['output', '-json']));
+  return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, (v as { value: unknown }).value]));
+}
+
+/** pid of every daemon recorded in the state dir, by VM name. */
+export function recordedPids(stateDir: string): Map<string, number> {
+  const pids = new Map<string, number>();
+  if (!fs.existsSync(stateDir)) return pids;
+  for (const vm of fs.readdirSync(stateDir)) {
+    for (const file of ['runtime.pid', 'vm.pid']) {
+      const f = path.join(stateDir, vm, file);
+      if (fs.existsSync(f)) pids.set(vm, Number(fs.readFileSync(f, 'utf8').trim()));
+    }
+  }
+  return pids;
+}
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
+}
+
+/** Last resort after a failed test: kill every recorded daemon's process group. */
+export function killRecorded(stateDir: string): number[] {
+  const killed: number[] = [];
+  for (const pid of recordedPids(stateDir).values()) {
+    for (const target of [-pid, pid]) {
+      try {
+        process.kill(target, 'SIGKILL');
+        killed.push(pid);
+      } catch {
+        /* gone */
+      }
+    }
+  }
+  return killed;
+}
+
+export interface Reply {
+  status: number;
+  vm: string;
+  setCookie: string[];
+}
+
+const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+/** GET / through an LB node; `vm` is the answering VM (or "legacy"). */
+export function get(endpoint: string, options: { cookie?: string; keepAlive?: boolean; timeoutMs?: number } = {}): Promise<Reply> {
+  const [host, port] = endpoint.split(':');
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      {
+        host, port: Number(port), path: '/', timeout: options.timeoutMs ?? 5000,
+        agent: options.keepAlive ? keepAlive : false,
+        headers: options.cookie ? { cookie: options.cookie } : {},
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (body += c));
+        res.on('end', () => {
+          let vm = '';
+          try {
+            vm = JSON.parse(body).vm ?? '';
+          } catch {
+            vm = '';
+          }
+          const setCookie = res.headers['set-cookie'] ?? [];
+          resolve({ status: res.statusCode ?? 0, vm, setCookie });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`timeout on ${endpoint}`)));
+    req.on('error', reject);
+  });
+}
+
+export function closeKeepAlive(): void {
+  keepAlive.destroy();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` until it returns true or the deadline passes; returns the last verdict. */
+export async function eventually(check: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return true;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+export function accepts(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host, port });
+    s.setTimeout(1000, () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** The "legacy" server of the e2e app: answers {"vm":"legacy"} on 127.0.0.1:port. */
+export function startLegacyServer(port: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(req.url === '/healthz' ? 'ok\n' : JSON.stringify({ vm: 'legacy' }) + '\n');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/**
+ * Fresh local-vm.js (this deploy code); the runtime bundle as `npm test`'s pretest built it,
+ * built here only when missing (so running this file alone works too).
+ */
+export function buildBundles(): void {
+  const script = path.join(ROOT, 'scripts', 'build-runtime.js');
+  execFileSync(process.execPath, [script, 'local-vm.js'], { stdio: 'pipe' });
+  if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'alb-runtime.js'))) execFileSync(process.execPath, [script, 'alb-runtime.js'], { stdio: 'pipe' });
+}

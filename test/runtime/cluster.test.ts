@@ -1,0 +1,84 @@
+/**
+ * node:cluster behaviour of `run`: several workers share a listener, a crashed worker is
+ * replaced, and SIGTERM drains an in-flight request before the node exits.
+ */
+import * as fs from 'fs';
+import {
+  backend, ensureBundle, get, getJson, killAllStarted, lbConfig, listener, processAlive, RunningNode, sleep,
+  startBackend, startNode, tempDir, TestBackend, waitFor, writeJson,
+} from './cli-helpers';
+
+const ADDR = '127.0.4.2';
+const PORT = 18082;
+let dir: string;
+let app: TestBackend;
+
+beforeAll(async () => {
+  ensureBundle();
+  dir = tempDir('cluster');
+  app = await startBackend('app');
+});
+
+afterAll(async () => {
+  killAllStarted();
+  await app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function startTwoWorkers(extra: string[] = []): Promise<RunningNode> {
+  const file = writeJson(dir, 'c.json', lbConfig(ADDR, [listener('main', PORT, 'web')], [backend('web', [{ id: 'app', port: app.port }])]));
+  return startNode(['run', '--config', file, '--bind', ADDR, '--workers', '2', '--access-log', 'off', ...extra], { adminHost: ADDR });
+}
+
+test('two workers share the listener and both serve; a killed worker is replaced', async () => {
+  const node = await startTwoWorkers();
+  try {
+    for (let i = 0; i < 40; i++) expect((await get(ADDR, PORT, `/r${i}`)).body).toBe('app');
+    const s = await getJson(ADDR, node.adminPort, '/status');
+    expect(s.workers).toHaveLength(2);
+    const counts = s.workers.map((w: { requests: number }) => w.requests);
+    expect(counts[0] + counts[1]).toBe(40);
+    // Round-robin hand-out: each worker gets a fair share of new connections.
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(10);
+
+    const victim: number = s.workers[0].pid;
+    process.kill(victim, 'SIGKILL');
+    const after = await waitFor(async () => {
+      const t = await getJson(ADDR, node.adminPort, '/status');
+      const pids = t.workers.map((w: { pid: number }) => w.pid);
+      return t.workers.length === 2 && !pids.includes(victim) && t.workers.every((w: { responding: boolean }) => w.responding) ? t : null;
+    }, 20_000, 'a replacement worker');
+    expect(after.workerRestarts).toBe(1);
+    expect(after.workers.map((w: { pid: number }) => w.pid)).toContain(s.workers[1].pid);
+    for (let i = 0; i < 10; i++) expect((await get(ADDR, PORT, `/after${i}`)).status).toBe(200);
+    const final = await getJson(ADDR, node.adminPort, '/status');
+    expect(final.workers.every((w: { requests: number }) => w.requests > 0)).toBe(true);
+  } finally {
+    node.kill();
+  }
+});
+
+test('SIGTERM stops accepting, drains an in-flight slow request, then exits 0 with all workers', async () => {
+  const node = await startTwoWorkers(['--drain-ms', '8000']);
+  try {
+    const status = await getJson(ADDR, node.adminPort, '/status');
+    const workerPids: number[] = status.workers.map((w: { pid: number }) => w.pid);
+    const before = app.slowHits;
+    const slow = get(ADDR, PORT, '/slow?ms=1500');
+    await waitFor(() => app.slowHits > before, 5000, 'the slow request to reach the backend');
+
+    node.child.kill('SIGTERM');
+    // New connections are refused while the slow request drains.
+    await waitFor(async () => get(ADDR, PORT, '/new').then(() => false, (err: Error) => /ECONNREFUSED/.test(err.message)),
+      5000, 'the listener to stop accepting');
+    const r = await slow;
+    expect(r.status).toBe(200);
+    expect(r.body).toBe('app');
+    expect(await node.exited).toBe(0);
+    await sleep(100);
+    for (const pid of workerPids) expect(processAlive(pid)).toBe(false);
+    expect(node.stderr()).toContain('"msg":"stopped"');
+  } finally {
+    node.kill();
+  }
+});
