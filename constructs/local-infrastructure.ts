@@ -2,9 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { validateTopology } from '../lib/model/topology';
-import { planGroup } from '../lib/placement/plan';
-import { PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
-import { throwIfProblems } from './errors';
+import { StablePlacement } from '../lib/placement/plan';
+import { PLACEMENT_STATE_FILE, parsePlacementState } from '../lib/placement/state';
+import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
+import { AlbValidationError, throwIfProblems } from './errors';
 import { IInfrastructure } from './infrastructure';
 import { deployerOf } from './local/deployer';
 
@@ -13,8 +14,10 @@ export interface LocalInfrastructureProps {
   /** The zones and their racks. Zone and rack are labels that placement honours. */
   readonly zones: ZoneSpec[];
   /**
-   * Where pid files and logs of the local VMs live. Relative paths are resolved against the
-   * project directory (where `cdktf synth` runs).
+   * Where pid files and logs of the local VMs live, and `placement.json`, the placement of
+   * the last applied deploy (which keeps VMs where they are across synths). Relative paths
+   * are resolved against the project directory (where `cdktf synth` runs). Each
+   * LocalInfrastructure of an app needs its own.
    * @default '.alb-state'
    */
   readonly stateDir?: string;
@@ -65,8 +68,13 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
   public readonly stateDir: string;
   /** Absolute path of the runtime bundle LB nodes run. */
   public readonly runtimeBundle: string;
+  /**
+   * The groups as the last applied deploy placed them (`<stateDir>/placement.json`; empty
+   * before the first deploy). Groups found there keep their address block and VMs.
+   */
+  public readonly previousPlacement: PlacedGroup[];
 
-  private readonly placedGroupNames: string[] = [];
+  private readonly placement: StablePlacement;
   private readonly placed: PlacedVm[] = [];
   private readonly lbDeployments: LoadBalancerNodesDeployment[] = [];
   private readonly agDeployments: AvailabilityGroupVmsDeployment[] = [];
@@ -77,6 +85,14 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
     this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
     this.runtimeBundle = path.resolve(props.runtimeBundle ?? defaultRuntimeBundle());
+    claimStateDir(this);
+    this.previousPlacement = readPreviousPlacement(this.stateDir, this.node.path);
+    this.placement = new StablePlacement(this.zones, this.previousPlacement);
+  }
+
+  /** The groups placed in this synth with their address blocks, in placement order. */
+  public get placedGroups(): PlacedGroup[] {
+    return this.placement.groups;
   }
 
   /** Every VM placed on this infrastructure so far, in placement order. */
@@ -94,10 +110,14 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
     return [...this.agDeployments];
   }
 
-  /** Places a group with the shared planner (lib/placement/plan.ts). */
+  /**
+   * Places a group with the shared planner (lib/placement/plan.ts), stable against the last
+   * applied deploy: a group placed then keeps its address block and its VMs (removing a rack
+   * moves only that rack's VMs), a new group takes the lowest free block, whatever the order
+   * of declarations in the code.
+   */
   public placeGroup(group: PlacementGroup): PlacedVm[] {
-    const vms = planGroup(this.zones, group, [...this.placedGroupNames]);
-    this.placedGroupNames.push(group.name);
+    const vms = this.placement.place(group);
     this.placed.push(...vms);
     return vms;
   }
@@ -124,6 +144,44 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
     this.agDeployments.push({ availabilityGroup: ag, vms: [...vms], command, args: [...args], port, env: { ...env } });
     deployerOf(this).addAvailabilityGroup(ag, vms, command, args, port, env);
   }
+}
+
+const stateDirOwners = new WeakMap<IConstruct, Map<string, string>>();
+
+/**
+ * Two LocalInfrastructures of one app must not share a state dir: their placement records
+ * (and VM directories) would overwrite each other.
+ */
+function claimStateDir(infra: LocalInfrastructure): void {
+  const root = infra.node.root;
+  const owners = stateDirOwners.get(root) ?? new Map<string, string>();
+  stateDirOwners.set(root, owners);
+  const owner = owners.get(infra.stateDir);
+  if (owner !== undefined) {
+    throw new AlbValidationError([
+      `${infra.node.path}: stateDir ${JSON.stringify(infra.stateDir)} is already the state dir of ${owner} (allowed: a state dir of its own per LocalInfrastructure)`,
+    ]);
+  }
+  owners.set(infra.stateDir, infra.node.path);
+}
+
+/**
+ * The placement recorded by the last applied deploy of this infrastructure. A record of
+ * another construct path (the same directory used by another app, or a renamed
+ * infrastructure, whose Terraform resources are all new anyway) is not this one's past.
+ * A damaged record is an error, not "no record": guessing would renumber running VMs.
+ */
+function readPreviousPlacement(stateDir: string, infrastructure: string): PlacedGroup[] {
+  const file = path.join(stateDir, PLACEMENT_STATE_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const state = parsePlacementState(text, file);
+  return state.infrastructure === infrastructure ? state.groups : [];
 }
 
 /**

@@ -3,12 +3,14 @@
  * `npm start` / `npm run destroy`: deploy examples/quickstart onto this machine with the
  * cdktf CLI and the `terraform` on PATH, and remove it again.
  *
- *   node scripts/quickstart.js up     synth, start the quickstart's "legacy" server, cdktf deploy,
+ *   node scripts/quickstart.js up     build the runtime bundles if missing, synth, cdktf deploy,
  *                                     wait until every LB node is healthy, print the endpoints
- *   node scripts/quickstart.js down   cdktf destroy, stop the legacy server, verify nothing is left
+ *   node scripts/quickstart.js down   cdktf destroy, verify nothing is left, drop the empty state
  *
- * Each LB node and VM is a process on its own 127.x.y.z address; their pid files and logs are
- * in .alb-state/ (the stack's LocalInfrastructure stateDir).
+ * Everything the quickstart runs is a Terraform resource: each LB node and VM (the app VMs and
+ * the "legacy" server's VM) is a process on its own 127.x.y.z address, with its pid file and
+ * log in .alb-state/ (the stack's LocalInfrastructure stateDir), next to placement.json, the
+ * placement of the last applied deploy.
  */
 'use strict';
 const { spawnSync, spawn } = require('child_process');
@@ -22,9 +24,10 @@ const STACK = 'quickstart';
 const OUT = path.join(ROOT, 'cdktf.out');
 const STACK_DIR = path.join(OUT, 'stacks', STACK);
 const STATE_DIR = path.join(ROOT, '.alb-state');
+/** cdktf's default local backend keeps the stack's state in the project directory. */
+const TF_STATE = path.join(ROOT, `terraform.${STACK}.tfstate`);
 const LAUNCHER = path.join(ROOT, 'dist', 'runtime', 'local-vm.js');
 const RUNTIME = path.join(ROOT, 'dist', 'runtime', 'alb-runtime.js');
-const LEGACY_NAME = 'quickstart-legacy';
 
 function say(text) {
   process.stdout.write(`${text}\n`);
@@ -89,52 +92,6 @@ function cdktf(args) {
   return Date.now() - t0;
 }
 
-function launcher(args) {
-  return spawnSync(process.execPath, [LAUNCHER, ...args], { encoding: 'utf8' });
-}
-
-/**
- * The quickstart registers a "legacy" server by address (a server group target outside the
- * LB-managed VMs). On this machine nothing listens there, so run the quickstart app there
- * too; the LB's health checks would otherwise (correctly) take it out of rotation.
- */
-function legacyTargets() {
-  const dir = path.join(STACK_DIR, 'alb');
-  const targets = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json') && !f.startsWith('plan'))) {
-    const config = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));
-    for (const backend of config.backendServices || []) {
-      for (const t of backend.targets || []) {
-        if (t.source && t.source.kind === 'serverGroup' && /^127\./.test(t.address) && !targets.some((x) => x.address === t.address && x.port === t.port)) {
-          targets.push({ address: t.address, port: t.port });
-        }
-      }
-    }
-  }
-  return targets;
-}
-
-function startLegacy() {
-  legacyTargets().forEach((t, i) => {
-    const name = `${LEGACY_NAME}-${i}`;
-    const result = launcher(['start', '--name', name, '--state-dir', STATE_DIR, '--address', t.address, '--port', String(t.port),
-      '--zone', 'external', '--rack', 'external', '--cwd', ROOT, '--', process.execPath, 'examples/quickstart/app.js']);
-    if (result.status !== 0) {
-      say(`  (legacy server ${t.address}:${t.port} not started: ${result.stderr.trim()} — the LB health checks will take it out)`);
-    } else {
-      say(`  ${result.stdout.trim()}`);
-    }
-  });
-}
-
-function stopLegacy() {
-  if (!fs.existsSync(STATE_DIR)) return;
-  for (const name of fs.readdirSync(STATE_DIR).filter((n) => n.startsWith(LEGACY_NAME))) {
-    const result = launcher(['stop', '--name', name, '--state-dir', STATE_DIR]);
-    say(`  ${(result.stdout || result.stderr).trim()}`);
-  }
-}
-
 function getJson(host, port, urlPath) {
   return new Promise((resolve, reject) => {
     const req = http.get({ host, port, path: urlPath, timeout: 2000, agent: false }, (res) => {
@@ -179,8 +136,6 @@ async function up() {
   ensureBundles();
   say('\nSynthesizing examples/quickstart ...');
   const synthMs = cdktf(['synth']);
-  say('\nStarting the quickstart\'s legacy server ...');
-  startLegacy();
   say('\nDeploying (cdktf deploy) ...');
   const deployMs = cdktf(['deploy', STACK, '--auto-approve', '--skip-synth']);
   const outputs = readOutputs();
@@ -208,9 +163,22 @@ async function up() {
       say(`  curl -s -c /tmp/alb.jar -b /tmp/alb.jar http://${first[0]}/ && curl -s -b /tmp/alb.jar http://${first[first.length - 1]}/`);
     }
   }
-  say(`\nPlacement and what survives a rack or zone loss:  node dist/runtime/local-vm.js plan cdktf.out`);
+  for (const key of Object.keys(outputs).filter((k) => k.endsWith('_vms'))) {
+    say(`\nAvailability group "${key.slice(0, -'_vms'.length)}" VMs:`);
+    for (const v of outputs[key]) say(`  ${v.name.padEnd(18)} zone ${v.zone}  rack ${v.rack}  ${v.endpoint}`);
+  }
+  say(`\nPlacement and what survives a rack or zone loss:  npm run plan`);
   say(`Timings: synth ${(synthMs / 1000).toFixed(1)} s, cdktf deploy ${(deployMs / 1000).toFixed(1)} s, nodes healthy after a further ${(healthyMs / 1000).toFixed(1)} s.`);
   say('Remove everything with: npm run destroy');
+}
+
+/** Resource addresses in the stack's Terraform state ([] when there is no state at all), or null on error. */
+function terraformStateList() {
+  if (!fs.existsSync(TF_STATE)) return [];
+  if (!fs.existsSync(path.join(STACK_DIR, '.terraform'))) return null;
+  const result = spawnSync('terraform', ['state', 'list'], { cwd: STACK_DIR, encoding: 'utf8', env: toolEnv() });
+  if (result.status !== 0) return null;
+  return result.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
 }
 
 /** Pids recorded in the state dir (runtime.pid / vm.pid), to prove they are gone after destroy. */
@@ -271,8 +239,6 @@ async function down() {
   }
   say('Destroying (cdktf destroy) ...');
   const destroyMs = cdktf(['destroy', STACK, '--auto-approve']);
-  say('\nStopping the legacy server ...');
-  stopLegacy();
 
   const left = [];
   // Stopped daemons may take a moment to finish exiting; give them a bounded grace period.
@@ -285,9 +251,16 @@ async function down() {
     if (await accepts(host, Number(port))) left.push(`${endpoint} still accepts connections`);
   }
   if (fs.existsSync(STATE_DIR) && fs.readdirSync(STATE_DIR).length > 0) left.push(`${STATE_DIR} still holds: ${fs.readdirSync(STATE_DIR).join(', ')}`);
+  const managed = terraformStateList();
+  if (managed === null) left.push(`cannot list the Terraform state (terraform state list in ${STACK_DIR})`);
+  else if (managed.length > 0) left.push(`Terraform still manages: ${managed.join(', ')}`);
   if (left.length > 0) fail(`destroy left things behind:\n  ${left.join('\n  ')}`);
   if (fs.existsSync(STATE_DIR)) fs.rmdirSync(STATE_DIR);
-  say(`\nEverything is gone: ${before.length} processes stopped, no listening port, no state in ${path.relative(ROOT, STATE_DIR)}/.`);
+  // The Terraform state now lists nothing: drop the empty state file (and its backup) too.
+  const stateFiles = [TF_STATE, `${TF_STATE}.backup`].filter((f) => fs.existsSync(f));
+  for (const f of stateFiles) fs.rmSync(f);
+  say(`\nEverything is gone: ${before.length} processes stopped, no listening port, no state in ${path.relative(ROOT, STATE_DIR)}/, ` +
+    `no Terraform state${stateFiles.length > 0 ? ` (removed the empty ${stateFiles.map((f) => path.relative(ROOT, f)).join(', ')})` : ''}.`);
   say(`Timing: cdktf destroy ${(destroyMs / 1000).toFixed(1)} s.`);
 }
 

@@ -15,12 +15,15 @@
  *    per kind with `for_each`, so a VM dropped from the plan is still stopped;
  *  - Terraform runs in cdktf.out/stacks/<stack>: every path handed to it is absolute.
  */
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, ISynthesisSession, Lazy, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../lib/placement/document';
-import { PlacedVm, ZoneSpec } from '../../lib/placement/types';
+import { PLACEMENT_STATE_FILE, placementState } from '../../lib/placement/state';
+import { PlacedGroup, PlacedVm, ZoneSpec } from '../../lib/placement/types';
+import { forgetPlacementCommand, recordPlacementCommand } from './placement-record';
 import { shellArg, shellCommand } from './shell';
 
 /** What the deployer needs from LocalInfrastructure. */
@@ -29,6 +32,7 @@ export interface LocalTarget extends IConstruct {
   readonly stateDir: string;
   readonly runtimeBundle: string;
   readonly placedVms: PlacedVm[];
+  readonly placedGroups: PlacedGroup[];
 }
 
 /** The parts of a LoadBalancer construct the outputs read (duck-typed: no import cycle). */
@@ -49,6 +53,9 @@ function logical(text: string): string {
 export function launcherBundle(runtimeBundle: string): string {
   return path.join(path.dirname(runtimeBundle), 'local-vm.js');
 }
+
+/** The placement record of the stack's first infrastructure, in the synth output. */
+const PLACEMENT_SYNTH_FILE = 'alb/placement.json';
 
 const deployers = new WeakMap<IConstruct, LocalDeployer>();
 const plansPerStack = new WeakMap<IConstruct, number>();
@@ -90,6 +97,8 @@ export class LocalDeployer {
   private readonly lbs: { lb: LoadBalancerLike; group: string; configFile: string }[] = [];
   private readonly ags: { ag: IConstruct; group: string; port: number }[] = [];
   private readonly planFile: string;
+  /** This deploy's placement record in the synth output; copied to the state dir once applied. */
+  private readonly placementFile: string;
 
   constructor(private readonly target: LocalTarget) {
     this.launcher = launcherBundle(target.runtimeBundle);
@@ -99,6 +108,7 @@ export class LocalDeployer {
     plansPerStack.set(stack, ordinal + 1);
     // One plan per infrastructure; the first (usually only) one gets the well-known name.
     this.planFile = ordinal === 0 ? PLAN_FILE : PLAN_FILE.replace(/\.json$/, `-${logical(target.node.path)}.json`);
+    this.placementFile = ordinal === 0 ? PLACEMENT_SYNTH_FILE : PLACEMENT_SYNTH_FILE.replace(/\.json$/, `-${logical(target.node.path)}.json`);
     registerSynthesis(target, (session) => this.writePlan(session));
     this.declareResources();
   }
@@ -112,6 +122,17 @@ export class LocalDeployer {
   private declareResources(): void {
     const prefix = logical(this.target.node.id);
     const perVm = (entries: { [name: string]: VmEntry }) => Lazy.anyValue({ produce: () => ({ ...entries }) });
+    const stateFile = path.join(this.target.stateDir, PLACEMENT_STATE_FILE);
+
+    // The placement record's lifetime: created before any VM, destroyed after the last one
+    // (every VM block depends on it), when its destroy provisioner removes the record. It is
+    // replaced only if the state dir moves.
+    const placementCleanup = new DataResource(this.scope, 'placement-cleanup', {
+      input: { state_file: stateFile, destroy_command: forgetPlacementCommand(this.node, stateFile) },
+      triggersReplace: { state_file: stateFile },
+      provisioners: [{ type: 'local-exec', when: 'destroy', command: '${self.input.destroy_command}' }],
+    });
+    placementCleanup.overrideLogicalId(`${prefix}_placement_cleanup`);
 
     // Availability-group VMs: start on create, stop on destroy; any change to what runs replaces
     // the VM. Create before destroy: the replacement's start (a new instance id) swaps the
@@ -119,6 +140,7 @@ export class LocalDeployer {
     // old instance's stop, which names the old id, then leaves the new process alone.
     const agVms = new DataResource(this.scope, 'ag-vms', {
       lifecycle: { createBeforeDestroy: true },
+      dependsOn: [placementCleanup],
       input: { vm: '${each.key}', address: '${each.value.address}', zone: '${each.value.zone}', rack: '${each.value.rack}', destroy_command: '${each.value.destroy_command}' },
       triggersReplace: { vm: '${each.key}', start_command: '${each.value.start_command}' },
       provisioners: [
@@ -136,7 +158,7 @@ export class LocalDeployer {
       input: { vm: '${each.key}', address: '${each.value.address}', zone: '${each.value.zone}', rack: '${each.value.rack}', destroy_command: '${each.value.destroy_command}' },
       triggersReplace: { vm: '${each.key}', start_command: '${each.value.start_command}' },
       // Backends first: a node starts against VMs that already answer (and on destroy, LB nodes go first).
-      dependsOn: [agVms],
+      dependsOn: [agVms, placementCleanup],
       provisioners: [
         { type: 'local-exec', command: '${each.value.start_command}' },
         { type: 'local-exec', when: 'destroy', command: '${self.input.destroy_command}' },
@@ -154,14 +176,41 @@ export class LocalDeployer {
     });
     lbConfigs.overrideLogicalId(`${prefix}_lb_config`);
     lbConfigs.addOverride('for_each', Lazy.anyValue({ produce: () => ({ ...this.lbConfigs }) }));
+
+    // The placement of this deploy becomes "the previous placement" of the next synth only
+    // once every VM and config of it has been applied: replaced whenever the placement
+    // changes, it runs last and copies alb/placement.json into the state dir. A plain synth,
+    // or a deploy that fails before the end, leaves the last applied record in place. No
+    // destroy provisioner: an outdated record is overwritten, not removed first.
+    const placementRecord = new DataResource(this.scope, 'placement-record', {
+      input: { placement_sha256: Lazy.stringValue({ produce: () => this.placementHash() }) },
+      triggersReplace: { placement_sha256: Lazy.stringValue({ produce: () => this.placementHash() }) },
+      dependsOn: [agVms, lbNodes, lbConfigs, placementCleanup],
+      provisioners: [{
+        type: 'local-exec',
+        // Relative to Terraform's working directory, the stack's synth directory, like the LB configs.
+        command: Lazy.stringValue({ produce: () => recordPlacementCommand(this.node, this.placementFile, stateFile, this.placementHash()) }),
+      }],
+    });
+    placementRecord.overrideLogicalId(`${prefix}_placement_record`);
+  }
+
+  /** The placement record document of this synth (deterministic text: its hash is the trigger). */
+  private placementText(): string {
+    return JSON.stringify(placementState(this.target.node.path, this.target.placedGroups), null, 2) + '\n';
+  }
+
+  private placementHash(): string {
+    return createHash('sha256').update(this.placementText()).digest('hex');
   }
 
   /** Adds an LB's nodes (start/stop the runtime) and per node its reload-on-change config entry. */
   public addLoadBalancer(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
     const lbLike = lb as LoadBalancerLike;
     const group = nodes[0]?.group ?? lbLike.loadBalancerId ?? logical(lb.node.id);
-    if (configFile === PLAN_FILE) {
-      throw new Error(`${lb.node.path}: its config file ${configFile} would overwrite the placement plan; rename the load balancer`);
+    const reserved = new Map([[PLAN_FILE, 'plan'], [this.planFile, 'plan'], [PLACEMENT_SYNTH_FILE, 'record'], [this.placementFile, 'record']]);
+    if (reserved.has(configFile)) {
+      throw new Error(`${lb.node.path}: its config file ${configFile} would overwrite the placement ${reserved.get(configFile)}; rename the load balancer`);
     }
     this.lbs.push({ lb: lbLike, group, configFile });
     const stateDir = this.target.stateDir;
@@ -249,6 +298,7 @@ export class LocalDeployer {
     const file = path.join(stackDir, this.planFile);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
+    fs.writeFileSync(path.join(stackDir, this.placementFile), this.placementText());
   }
 }
 

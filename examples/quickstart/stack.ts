@@ -1,7 +1,9 @@
 /**
  * The quickstart: one load balancer on two zones × two racks (2 nodes per zone), an HTTP
  * listener on :8080, and a weighted-round-robin backend with cookie persistence over an
- * availability group of 4 VMs plus a "legacy" server group with one ip target.
+ * availability group of 4 VMs plus a "legacy" virtual server group whose one target is a
+ * single VM (its own 1-instance availability group on port 9001) registered by instance.
+ * Everything it runs is created and removed by Terraform.
  */
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -10,13 +12,14 @@ import {
   LocalInfrastructure, MachineTemplate, Vpc,
 } from '../../index';
 
-/** Where the legacy server listens; `npm start` (scripts/quickstart.js) runs app.js there. */
-export const LEGACY_ADDRESS = '127.0.0.1';
+/** The port the legacy server listens on, and its weight against the app VMs' default 10. */
 export const LEGACY_PORT = 9001;
+export const LEGACY_WEIGHT = 20;
 
 export class QuickstartStack extends TerraformStack {
   public readonly loadBalancer: LoadBalancer;
   public readonly app: AvailabilityGroup;
+  public readonly legacy: AvailabilityGroup;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -32,11 +35,16 @@ export class QuickstartStack extends TerraformStack {
       template: MachineTemplate.command({ command: 'node', args: ['examples/quickstart/app.js'], port: 8080 }),
     });
 
-    // A server outside the LB-managed VMs, registered by address. With weight 20 against the
-    // four AG instances' 10 each it gets a third of new sessions. If nothing listens there,
-    // health checks take it out and the availability group serves everything.
+    // The "legacy" server: one VM of its own, not attached to the backend as a group but
+    // registered as an instance target of a virtual server group (how a hand-managed server
+    // is added next to an availability group). With weight 20 against the four AG instances'
+    // 10 each it gets a third of new sessions.
+    const legacyVm = new AvailabilityGroup(this, 'legacy', {
+      infrastructure: dc, vpc, instanceCount: 1,
+      template: MachineTemplate.command({ command: 'node', args: ['examples/quickstart/app.js'], port: LEGACY_PORT }),
+    });
     const legacy = lb.addServerGroup('legacy');
-    legacy.addTarget({ address: LEGACY_ADDRESS, port: LEGACY_PORT, weight: 20 });
+    legacy.addTarget({ instance: legacyVm.instance(0), port: LEGACY_PORT, weight: LEGACY_WEIGHT });
 
     const web = lb.addBackendService('web-backend', {
       protocol: BackendProtocol.HTTP, port: 8080, algorithm: Algorithm.WEIGHTED_ROUND_ROBIN,
@@ -49,5 +57,6 @@ export class QuickstartStack extends TerraformStack {
 
     this.loadBalancer = lb;
     this.app = app;
+    this.legacy = legacyVm;
   }
 }

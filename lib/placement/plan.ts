@@ -23,8 +23,11 @@
  *
  *     127 . G . (10 × zonePosition + rackPosition) . (index + 1)
  *
- *  - G (1..254): the group's ordinal on its infrastructure = number of groups placed before
- *    it + 1 (`existingGroupNames`). Distinct groups therefore never share an address.
+ *  - G (1..254): the group's ordinal on its infrastructure. planGroup defaults it to the number
+ *    of groups placed before it + 1 (`existingGroupNames`); StablePlacement instead keeps the
+ *    ordinal a group had in the last deployed placement and gives a new group the lowest
+ *    ordinal no previous or current group holds, so declaring a group earlier in the code
+ *    does not renumber (re-address, replace) the groups after it. Distinct groups never share G.
  *  - third octet: zone position (1-based, declaration order, ≤ 24) in the tens and rack
  *    position within the zone (1-based, ≤ 9) in the units: 127.G.23.x is zone 2, rack 3.
  *    It is informational (readable in `ss`/logs); uniqueness comes from G and the index.
@@ -32,7 +35,9 @@
  * With `previous`, a VM that stays in its rack keeps its previous address even if a rack
  * before it was removed (the index octet keeps addresses unique regardless).
  */
-import { PlacedVm, PlacementGroup, VmRole, ZoneSpec } from './types';
+import { PlacedGroup, PlacedVm, PlacementGroup, VmRole, ZoneSpec } from './types';
+
+export type { PlacedGroup } from './types';
 
 /** Limits of the address scheme, exported so messages and docs quote the same numbers. */
 export const MAX_ZONES = 24;
@@ -141,14 +146,17 @@ export function vmAddress(groupOrdinal: number, zonePosition: number, rackPositi
 
 /**
  * Places one group. `existingGroupNames` are the groups placed earlier on the same
- * infrastructure (in placement order); they fix this group's address block. `previous` is an
- * earlier plan of this same group: VMs whose rack still exists stay where they were.
+ * infrastructure (in placement order). `previous` is an earlier plan of this same group: VMs
+ * whose rack still exists stay where they were. `ordinal` is the group's address block G;
+ * by default the number of existing groups + 1 (the caller must keep ordinals distinct when
+ * it passes its own, as StablePlacement does).
  */
 export function planGroup(
   topology: ZoneSpec[],
   group: PlacementGroup,
   existingGroupNames: string[],
   previous: PlacedVm[] = [],
+  ordinal: number = existingGroupNames.length + 1,
 ): PlacedVm[] {
   checkTopology(topology);
   if (typeof group?.name !== 'string' || !NAME.test(group.name)) fail('placement group', 'name', group?.name, 'is not a valid group name', NAME_ALLOWED);
@@ -160,8 +168,12 @@ export function planGroup(
   if (existingGroupNames.includes(group.name)) {
     fail(where, 'name', group.name, 'is already placed on this infrastructure', 'group names unique per infrastructure');
   }
-  const ordinal = existingGroupNames.length + 1;
-  if (ordinal > MAX_GROUPS) fail(where, 'group count', ordinal, 'exceeds the address scheme', `at most ${MAX_GROUPS} groups per infrastructure`);
+  if (existingGroupNames.length + 1 > MAX_GROUPS) {
+    fail(where, 'group count', existingGroupNames.length + 1, 'exceeds the address scheme', `at most ${MAX_GROUPS} groups per infrastructure`);
+  }
+  if (!Number.isInteger(ordinal) || ordinal < 1 || ordinal > MAX_GROUPS) {
+    fail(where, 'ordinal', ordinal, 'is outside the address scheme', `an integer 1..${MAX_GROUPS} (the second octet of its addresses)`);
+  }
 
   const zones = groupZones(topology, group);
   const total = groupSize(group, zones.length);
@@ -234,13 +246,64 @@ function placeInZone(group: string, zone: ZoneSpec, indices: number[], previous:
   return result;
 }
 
-/** Places several groups on one infrastructure, in order (addresses never collide). */
-export function planAll(topology: ZoneSpec[], groups: PlacementGroup[]): PlacedVm[] {
-  const names: string[] = [];
-  const placed: PlacedVm[] = [];
-  for (const group of groups) {
-    placed.push(...planGroup(topology, group, [...names]));
-    names.push(group.name);
+/**
+ * Placement of one infrastructure's groups that stays put across synths, given what the
+ * last deploy placed (`previous`, e.g. LocalInfrastructure's `<stateDir>/placement.json`):
+ *  - a group found in `previous` keeps its ordinal G and is planned with its previous VMs
+ *    (growing moves none; removing a rack moves only that rack's VMs);
+ *  - a new group takes the lowest ordinal held by no previous group and no group placed so
+ *    far. Previous groups that are not (yet) declared keep theirs reserved: they may be
+ *    declared later in the code, and a removed group's VMs still exist until the deploy that
+ *    destroys them, so its addresses must not be handed out in that same deploy.
+ * Without `previous` this is exactly planAll's declaration-order numbering.
+ */
+export class StablePlacement {
+  private readonly previousByName = new Map<string, PlacedGroup>();
+  private readonly reserved = new Set<number>();
+  private readonly placedGroups: PlacedGroup[] = [];
+
+  constructor(private readonly topology: ZoneSpec[], previous: readonly PlacedGroup[] = []) {
+    previous.forEach((group, i) => {
+      const where = `previous placement groups[${i}]`;
+      if (this.previousByName.has(group.name)) fail(where, 'name', group.name, 'is recorded twice', 'one record per group');
+      if (!Number.isInteger(group.ordinal) || group.ordinal < 1 || group.ordinal > MAX_GROUPS) {
+        fail(where, 'ordinal', group.ordinal, 'is outside the address scheme', `an integer 1..${MAX_GROUPS}`);
+      }
+      if (this.reserved.has(group.ordinal)) fail(where, 'ordinal', group.ordinal, `of group "${group.name}" is held by another recorded group`, 'distinct ordinals');
+      this.previousByName.set(group.name, group);
+      this.reserved.add(group.ordinal);
+    });
   }
-  return placed;
+
+  /** Places one group (names unique per infrastructure). */
+  public place(group: PlacementGroup): PlacedVm[] {
+    const before = this.previousByName.get(group?.name);
+    const used = new Set(this.placedGroups.map((g) => g.ordinal));
+    let ordinal = before?.ordinal;
+    if (ordinal === undefined) {
+      ordinal = 1;
+      while (ordinal <= MAX_GROUPS && (this.reserved.has(ordinal) || used.has(ordinal))) ordinal++;
+      if (ordinal > MAX_GROUPS) {
+        fail(`placement group "${group?.name}"`, 'group count', this.reserved.size + used.size + 1, 'exceeds the address scheme',
+          `at most ${MAX_GROUPS} groups per infrastructure, counting the groups of the last deploy`);
+      }
+    }
+    const vms = planGroup(this.topology, group, this.placedGroups.map((g) => g.name), before?.vms ?? [], ordinal);
+    this.placedGroups.push({ name: group.name, ordinal, vms });
+    return vms;
+  }
+
+  /** The groups placed so far, in placement order: what a deploy records as the next `previous`. */
+  public get groups(): PlacedGroup[] {
+    return this.placedGroups.map((g) => ({ name: g.name, ordinal: g.ordinal, vms: [...g.vms] }));
+  }
+}
+
+/**
+ * Places several groups on one infrastructure, in order (addresses never collide); with
+ * `previous` (the groups of the last deploy) through StablePlacement.
+ */
+export function planAll(topology: ZoneSpec[], groups: PlacementGroup[], previous: readonly PlacedGroup[] = []): PlacedVm[] {
+  const placement = new StablePlacement(topology, previous);
+  return groups.flatMap((group) => placement.place(group));
 }

@@ -57,3 +57,16 @@ export interface PlacedVm {
   /** Address of the VM (a loopback address on LocalInfrastructure). */
   readonly address: string;
 }
+
+/**
+ * A placed group: its address block and its VMs. What an infrastructure records at a deploy
+ * and hands back to the planner at the next synth, so that groups stay where they are.
+ */
+export interface PlacedGroup {
+  /** PlacementGroup.name. */
+  readonly name: string;
+  /** The group's address block G (the second octet of its addresses on LocalInfrastructure). */
+  readonly ordinal: number;
+  /** Its VMs, in index order. */
+  readonly vms: PlacedVm[];
+}

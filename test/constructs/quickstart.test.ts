@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
-import { QuickstartStack, LEGACY_ADDRESS, LEGACY_PORT } from '../../examples/quickstart/stack';
+import { QuickstartStack, LEGACY_PORT } from '../../examples/quickstart/stack';
 import { LbConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
 
@@ -62,21 +62,37 @@ describe('examples/quickstart', () => {
     });
   });
 
-  it('resolves the targets: 4 AG VMs (weight 10, template port) then the legacy ip target (weight 20)', () => {
+  it('resolves the targets: 4 AG VMs (weight 10, template port) then the legacy VM as an instance target (weight 20, port 9001)', () => {
     const targets = doc.backendServices[0].targets;
     const vms = stack.app.instances;
+    const [legacyVm] = stack.legacy.instances;
+    expect(stack.legacy.instances).toHaveLength(1);
+    expect(legacyVm.address).toMatch(/^127\.3\.\d+\.1$/); // its own VM and address block, not 127.0.0.1
     expect(targets).toEqual([
       ...vms.map((vm) => ({
         id: `app/${vm.address}:8080`, address: vm.address, port: 8080, weight: 10,
         source: { kind: 'availabilityGroup', path: 'quickstart/app', instance: vm.name },
       })),
       {
-        id: `web/legacy/${LEGACY_ADDRESS}:${LEGACY_PORT}`, address: LEGACY_ADDRESS, port: LEGACY_PORT, weight: 20,
-        source: { kind: 'serverGroup', path: 'quickstart/web/legacy', instance: null },
+        id: `web/legacy/${legacyVm.address}:${LEGACY_PORT}`, address: legacyVm.address, port: 9001, weight: 20,
+        source: { kind: 'serverGroup', path: 'quickstart/web/legacy', instance: legacyVm.name },
       },
     ]);
     expect(new Set(vms.map((vm) => vm.zone))).toEqual(new Set(['az-1', 'az-2']));
     expect(new Set(vms.map((vm) => vm.rack)).size).toBe(4);
+  });
+
+  it('Terraform creates the legacy VM too: app.js on port 9001, in the instance target\'s place, and nothing else', () => {
+    const tf = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'quickstart', 'cdk.tf.json'), 'utf8'));
+    const agVms = tf.resource.terraform_data.dc_ag_vm.for_each;
+    const [legacyVm] = stack.legacy.instances;
+    expect(Object.keys(agVms).sort()).toEqual([...stack.app.instances.map((vm) => vm.name), legacyVm.name].sort());
+    const start: string = agVms[legacyVm.name].start_command;
+    expect(start).toContain(`--address ${legacyVm.address} --port 9001 `);
+    expect(start).toMatch(/--command node --arg examples\/quickstart\/app\.js$/);
+    expect(tf.output.legacy_vms.value).toEqual([{ name: legacyVm.name, zone: legacyVm.zone, rack: legacyVm.rack, endpoint: `${legacyVm.address}:9001` }]);
+    // Its placement is recorded once the deploy has applied, for the next synth to keep it there.
+    expect(tf.resource.terraform_data.dc_placement_record.depends_on).toEqual(expect.arrayContaining(['terraform_data.dc_ag_vm', 'terraform_data.dc_lb_config']));
   });
 
   it('the configHash token resolves to the SHA-256 of the written file', () => {

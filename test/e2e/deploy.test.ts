@@ -1,17 +1,17 @@
 /**
  * End to end, with the real terraform: synth the quickstart-shaped e2e app (test/e2e/app),
  * `terraform apply` it into a temporary state dir, and check what a user of `npm start` is
- * promised: traffic spread by weight through every LB node, cookie persistence across nodes,
- * a weight change applied by hot reload (same pids, no failed request), survival of a rack
- * and of a zone, and a destroy that leaves nothing behind.
+ * promised: traffic spread by weight through every LB node (over the app VMs and the
+ * Terraform-managed legacy VM), cookie persistence across nodes, a weight change applied by
+ * hot reload (same pids, no failed request), placement that stays put when a group is declared
+ * before the others, survival of a rack and of a zone, and a destroy that leaves nothing behind.
  */
 import * as fs from 'fs';
-import * as http from 'http';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import {
   Knobs, ROOT, Workspace, accepts, alive, buildBundles, closeKeepAlive, createWorkspace, eventually, get, killRecorded,
-  outputs, recordedPids, sleep, startLegacyServer, synth, terraform,
+  outputs, recordedPids, sleep, synth, terraform,
 } from './harness';
 
 jest.setTimeout(240000);
@@ -20,15 +20,16 @@ interface NodeOut { name: string; zone: string; rack: string; address: string; a
 interface VmOut { name: string; zone: string; rack: string; endpoint: string }
 
 let ws: Workspace;
-let legacy: http.Server | undefined;
 let destroyed = false;
 let endpoints: string[] = [];
 let nodes: NodeOut[] = [];
 let vms: VmOut[] = [];
+/** The legacy server: one VM of its own availability group, an instance target of the "legacy" server group. */
+let legacyVms: VmOut[] = [];
+let legacyName = '';
 /** Every daemon pid ever seen, so the destroy test can prove none survives. */
 const everyPid = new Set<number>();
 
-const TARGETS = ['legacy'];
 /** What the deployed app looks like now; every synth passes all knobs. */
 const knobs: Knobs = { legacyWeight: 20, appCount: 4, release: 'v1' };
 
@@ -96,7 +97,6 @@ async function crash(names: string[]): Promise<void> {
 beforeAll(async () => {
   buildBundles();
   ws = await createWorkspace();
-  legacy = await startLegacyServer(ws.ports.legacy);
   await synth(ws, knobs);
   await terraform(ws, ['init', '-input=false']);
   const t0 = Date.now();
@@ -106,6 +106,8 @@ beforeAll(async () => {
   endpoints = out.web_endpoints.http;
   nodes = out.web_nodes;
   vms = out.app_vms;
+  legacyVms = out.legacy_vms;
+  legacyName = legacyVms[0]?.name;
   remember();
 }, 240000);
 
@@ -121,7 +123,6 @@ afterAll(async () => {
       fs.rmSync(ws.dir, { recursive: true, force: true });
     }
     closeKeepAlive();
-    await new Promise<void>((resolve) => (legacy ? legacy.close(() => resolve()) : resolve()));
   }
 });
 
@@ -133,15 +134,17 @@ test('outputs: every node of every listener as address:port, the node list with 
   expect(nodes.filter((n) => n.zone === 'az-1').map((n) => n.rack).sort()).toEqual(['r1', 'r2']);
   expect(vms).toHaveLength(4);
   expect(new Set(vms.map((v) => v.rack))).toEqual(new Set(['r1', 'r2', 'r3', 'r4']));
+  expect(legacyVms).toHaveLength(1);
+  expect(legacyVms[0].endpoint).toMatch(new RegExp(`^127\\.3\\.\\d+\\.1:${ws.ports.legacy}$`));
   const report = execFileSync(process.execPath, [path.join(ROOT, 'dist', 'runtime', 'local-vm.js'), 'plan', ws.outDir], { encoding: 'utf8' });
-  for (const vm of [...nodes.map((n) => n.name), ...vms.map((v) => v.name)]) expect(report).toContain(vm);
+  for (const vm of [...nodes.map((n) => n.name), ...vms.map((v) => v.name), legacyName]) expect(report).toContain(vm);
   expect(report).toContain('Every LB keeps a node and every backend keeps a target');
 });
 
-test('requests through each LB node are spread over the VMs by weight (4 × 10, legacy 20)', async () => {
-  const all = [...vms.map((v) => v.name), ...TARGETS];
+test('requests through each LB node are spread over the VMs by weight (4 × 10, legacy VM 20)', async () => {
+  const all = [...vms.map((v) => v.name), legacyName];
   expect(await eventually(() => allTargetsServing(endpoints, all), 30000)).toBe(true);
-  const expected = new Map<string, number>([...vms.map((v) => [v.name, 10 / 60] as [string, number]), ['legacy', 20 / 60]]);
+  const expected = new Map<string, number>([...vms.map((v) => [v.name, 10 / 60] as [string, number]), [legacyName, 20 / 60]]);
   for (const endpoint of endpoints) {
     // Each worker of a node runs its own smooth WRR; over 120 picks every target is within a few of its share.
     expectShares(await spread(endpoint, 120), expected, 120, 6);
@@ -215,7 +218,7 @@ test('changing a weight and deploying again is a hot reload: same pids, zero fai
   expect(remember()).toEqual(before);
   for (const pid of before.values()) expect(alive(pid)).toBe(true);
   // The new weight is in effect on every node: legacy 60 of 100.
-  const expected = new Map<string, number>([...vms.map((v) => [v.name, 10 / 100] as [string, number]), ['legacy', 60 / 100]]);
+  const expected = new Map<string, number>([...vms.map((v) => [v.name, 10 / 100] as [string, number]), [legacyName, 60 / 100]]);
   for (const endpoint of endpoints) expectShares(await spread(endpoint, 100), expected, 100, 8);
 });
 
@@ -224,25 +227,59 @@ test('growing the availability group 4 → 5 adds one VM and moves none; shrinki
   await synthWith({ appCount: 5 });
   const grow = await underLoad(() => terraform(ws, ['apply', '-auto-approve', '-input=false']));
   expect(grow.failures).toEqual([]);
-  expect(grow.log).toMatch(/Plan: 5 to add, 0 to change, 4 to destroy/);
-  expect(replacedResources(grow.log)).toEqual(nodes.map((n) => `terraform_data.dc_lb_config["${n.name}"]`).sort());
+  // The new VM, 4 config reloads and the placement record (replaced: the placement changed).
+  expect(grow.log).toMatch(/Plan: 6 to add, 0 to change, 5 to destroy/);
+  expect(replacedResources(grow.log)).toEqual([...nodes.map((n) => `terraform_data.dc_lb_config["${n.name}"]`), 'terraform_data.dc_placement_record'].sort());
   const grown: VmOut[] = (await outputs(ws)).app_vms;
   expect(grown.slice(0, 4)).toEqual(vms); // the first four stay exactly where they were
   const added = grown[4];
   const after = remember();
   for (const [name, pid] of before) expect({ name, pid: after.get(name) }).toEqual({ name, pid });
   expect(after.get(added.name)).toBeDefined();
-  const all = [...grown.map((v) => v.name), 'legacy'];
+  const all = [...grown.map((v) => v.name), legacyName];
   expect(await eventually(() => allTargetsServing(endpoints, all), 30000, 500)).toBe(true);
 
   await synthWith({ appCount: 4 });
   const shrink = await underLoad(() => terraform(ws, ['apply', '-auto-approve', '-input=false']));
   expect(shrink.failures).toEqual([]);
-  expect(shrink.log).toMatch(/Plan: 4 to add, 0 to change, 5 to destroy/);
+  expect(shrink.log).toMatch(/Plan: 5 to add, 0 to change, 6 to destroy/);
   expect(shrink.log).toContain(`terraform_data.dc_ag_vm["${added.name}"]: Destruction complete`);
   expect(alive(after.get(added.name) as number)).toBe(false);
   expect((await outputs(ws)).app_vms).toEqual(vms);
   expect(remember()).toEqual(before);
+});
+
+test('a group declared before the existing ones keeps every existing VM (names, addresses, pids); the deployed placement is recorded', async () => {
+  const before = remember();
+  const recordFile = path.join(ws.stateDir, 'placement.json');
+  const recorded = JSON.parse(fs.readFileSync(recordFile, 'utf8'));
+  expect(recorded.groups.map((g: { name: string; ordinal: number }) => [g.name, g.ordinal])).toEqual([['web', 1], ['app', 2], ['legacy', 3]]);
+
+  await synthWith({ canaryFirst: true });
+  const add = await underLoad(() => terraform(ws, ['apply', '-auto-approve', '-input=false']));
+  expect(add.failures).toEqual([]);
+  // Only the two canary VMs and a new placement record: no VM replaced, no config changed.
+  expect(add.log).toMatch(/Plan: 3 to add, 0 to change, 1 to destroy/);
+  expect(replacedResources(add.log)).toEqual(['terraform_data.dc_placement_record']);
+  const out = await outputs(ws);
+  expect(out.web_nodes).toEqual(nodes);
+  expect(out.app_vms).toEqual(vms);
+  expect(out.legacy_vms).toEqual(legacyVms);
+  const canary: VmOut[] = out.canary_vms;
+  expect(canary.map((v) => v.endpoint.split('.')[1])).toEqual(['4', '4']); // the lowest free address block
+  const withCanary = remember();
+  for (const [name, pid] of before) expect({ name, pid: withCanary.get(name) }).toEqual({ name, pid });
+  for (const v of canary) expect(alive(withCanary.get(v.name) as number)).toBe(true);
+  const record = JSON.parse(fs.readFileSync(recordFile, 'utf8'));
+  expect(record.groups.map((g: { name: string; ordinal: number }) => [g.name, g.ordinal])).toEqual([['canary', 4], ['web', 1], ['app', 2], ['legacy', 3]]);
+
+  await synthWith({ canaryFirst: false });
+  const remove = await underLoad(() => terraform(ws, ['apply', '-auto-approve', '-input=false']));
+  expect(remove.failures).toEqual([]);
+  expect(remove.log).toMatch(/Plan: 1 to add, 0 to change, 3 to destroy/);
+  for (const v of canary) expect(alive(withCanary.get(v.name) as number)).toBe(false);
+  expect(remember()).toEqual(before);
+  expect(JSON.parse(fs.readFileSync(recordFile, 'utf8')).groups.map((g: { name: string }) => g.name)).toEqual(['web', 'app', 'legacy']);
 });
 
 test('changing what the VMs run replaces them create-before-destroy, one at a time; LB nodes untouched, no failed request', async () => {
@@ -270,12 +307,12 @@ test('changing what the VMs run replaces them create-before-destroy, one at a ti
     .filter((w) => w.group === 'app').sort((a, b) => a.downAt - b.downAt);
   expect(windows.map((w) => w.vm).sort()).toEqual(vms.map((v) => v.name).sort());
   for (let i = 1; i < windows.length; i++) expect(windows[i].downAt).toBeGreaterThanOrEqual(windows[i - 1].upAt);
-  expect(await eventually(() => allTargetsServing(endpoints, [...vms.map((v) => v.name), 'legacy']), 30000, 500)).toBe(true);
+  expect(await eventually(() => allTargetsServing(endpoints, [...vms.map((v) => v.name), legacyName]), 30000, 500)).toBe(true);
 });
 
 async function survivesLossOf(kind: 'rack' | 'zone', name: string): Promise<void> {
   const lostNodes = nodes.filter((n) => n[kind] === name);
-  const lostVms = vms.filter((v) => v[kind] === name);
+  const lostVms = [...vms, ...legacyVms].filter((v) => v[kind] === name);
   expect(lostNodes.length).toBeGreaterThan(0);
   expect(lostVms.length).toBeGreaterThan(0);
   remember();
@@ -284,7 +321,7 @@ async function survivesLossOf(kind: 'rack' | 'zone', name: string): Promise<void
   expect(survivors.length).toBe(endpoints.length - lostNodes.length);
   for (const n of lostNodes) expect(await accepts(n.address, ws.ports.listener)).toBe(false);
   // Once health checks notice, every surviving node serves every request from the surviving VMs.
-  const left = [...vms.filter((v) => !lostVms.includes(v)).map((v) => v.name), 'legacy'];
+  const left = [...vms, ...legacyVms].filter((v) => !lostVms.includes(v)).map((v) => v.name);
   expect(await eventually(() => allTargetsServing(survivors, left), 40000, 500)).toBe(true);
   for (const endpoint of survivors) {
     for (let i = 0; i < 20; i++) {
@@ -298,10 +335,10 @@ async function survivesLossOf(kind: 'rack' | 'zone', name: string): Promise<void
 test('the loss of every VM of one rack leaves the LB serving; terraform -replace brings the rack back', async () => {
   await survivesLossOf('rack', 'r1');
   const replace = [...nodes.filter((n) => n.rack === 'r1').map((n) => `-replace=terraform_data.dc_lb_node["${n.name}"]`),
-    ...vms.filter((v) => v.rack === 'r1').map((v) => `-replace=terraform_data.dc_ag_vm["${v.name}"]`)];
+    ...[...vms, ...legacyVms].filter((v) => v.rack === 'r1').map((v) => `-replace=terraform_data.dc_ag_vm["${v.name}"]`)];
   await terraform(ws, ['apply', '-auto-approve', '-input=false', ...replace]);
   remember();
-  expect(await eventually(() => allTargetsServing(endpoints, [...vms.map((v) => v.name), 'legacy']), 40000, 500)).toBe(true);
+  expect(await eventually(() => allTargetsServing(endpoints, [...vms.map((v) => v.name), legacyName]), 40000, 500)).toBe(true);
 });
 
 test('the loss of every VM of one zone leaves the LB serving; the next config change restarts its LB nodes', async () => {
@@ -328,7 +365,7 @@ test('destroy leaves no process, no listening port and no state behind', async (
     expect(await accepts(n.address, ws.ports.listener)).toBe(false);
     expect(await accepts(n.address, ws.ports.admin)).toBe(false);
   }
-  for (const v of vms) {
+  for (const v of [...vms, ...legacyVms]) {
     const [host, port] = v.endpoint.split(':');
     expect(await accepts(host, Number(port))).toBe(false);
   }

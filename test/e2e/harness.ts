@@ -73,8 +73,10 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
 export interface Knobs {
   legacyWeight: number;
   appCount: number;
-  /** RELEASE in the VMs' environment: changing it changes what every VM runs. */
+  /** RELEASE in the app VMs' environment: changing it changes what every app VM runs. */
   release: string;
+  /** Declare a "canary" availability group before all other groups. */
+  canaryFirst?: boolean;
 }
 
 /** Synthesizes test/e2e/app/main.ts into the workspace with the given knobs. */
@@ -94,6 +96,7 @@ export async function synth(ws: Workspace, knobs: Knobs): Promise<void> {
       E2E_LEGACY_WEIGHT: String(knobs.legacyWeight),
       E2E_APP_COUNT: String(knobs.appCount),
       E2E_APP_RELEASE: knobs.release,
+      E2E_CANARY_FIRST: knobs.canaryFirst ? '1' : '0',
     },
   });
 }
@@ -228,18 +231,6 @@ export function accepts(host: string, port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
-  });
-}
-
-/** The "legacy" server of the e2e app: answers {"vm":"legacy"} on 127.0.0.1:port. */
-export function startLegacyServer(port: number): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    res.setHeader('content-type', 'application/json');
-    res.end(req.url === '/healthz' ? 'ok\n' : JSON.stringify({ vm: 'legacy' }) + '\n');
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
 

@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
-import { MAX_VMS_PER_GROUP, PlacementError, planAll, planGroup, vmAddress } from '../../lib/placement/plan';
-import { PlacedVm, PlacementGroup, VmRole, ZoneSpec } from '../../lib/placement/types';
+import { MAX_VMS_PER_GROUP, PlacementError, StablePlacement, planAll, planGroup, vmAddress } from '../../lib/placement/plan';
+import { PlacedGroup, PlacedVm, PlacementGroup, VmRole, ZoneSpec } from '../../lib/placement/types';
 
 /** Topologies of 1..4 zones with 1..6 racks each; rack names unique across zones. */
 const topologyArb: fc.Arbitrary<ZoneSpec[]> = fc
@@ -237,5 +237,151 @@ describe('planGroup examples and errors', () => {
 
   test('count 0 is an empty plan', () => {
     expect(planGroup(quickstart, { name: 'x', role: VmRole.AG_VM, count: 0 }, [])).toEqual([]);
+  });
+});
+
+/** Groups of an infrastructure as a user might declare them: LBs by perZone, AGs by count. */
+const groupsArb: fc.Arbitrary<PlacementGroup[]> = fc
+  .array(fc.record({ lb: fc.boolean(), n: fc.integer({ min: 0, max: 20 }) }), { minLength: 1, maxLength: 6 })
+  .map((specs) => specs.map((s, i) => (s.lb
+    ? { name: `lb${i}`, role: VmRole.LB_NODE, perZone: 1 + (s.n % 3) }
+    : { name: `ag${i}`, role: VmRole.AG_VM, count: s.n })));
+
+/** Places `groups` in order with StablePlacement; returns the recorded groups (the next `previous`). */
+function deploy(topology: ZoneSpec[], groups: PlacementGroup[], previous: PlacedGroup[] = []): PlacedGroup[] {
+  const placement = new StablePlacement(topology, previous);
+  for (const group of groups) placement.place(group);
+  return placement.groups;
+}
+
+function byName(groups: PlacedGroup[]): Map<string, PlacedGroup> {
+  return new Map(groups.map((g) => [g.name, g]));
+}
+
+function expectUniqueAddresses(groups: PlacedGroup[]): void {
+  const addresses = groups.flatMap((g) => g.vms.map((v) => v.address));
+  expect(new Set(addresses).size).toBe(addresses.length);
+  for (const g of groups) for (const vm of g.vms) expect(vm.address.split('.')[1]).toBe(String(g.ordinal));
+}
+
+describe('StablePlacement: stable across synths given the last deployed placement', () => {
+  test('without a previous placement it numbers groups in declaration order, like planAll', () => {
+    fc.assert(
+      fc.property(topologyArb, groupsArb, (topology, groups) => {
+        const placed = deploy(topology, groups);
+        expect(placed.map((g) => g.ordinal)).toEqual(groups.map((_, i) => i + 1));
+        expect(placed.flatMap((g) => g.vms)).toEqual(planAll(topology, groups));
+      }),
+    );
+  });
+
+  test('reordering the declarations and declaring new groups anywhere keeps every existing VM (name, rack, address)', () => {
+    fc.assert(
+      fc.property(
+        topologyArb,
+        groupsArb,
+        fc.array(fc.integer({ min: 0, max: 10 }), { maxLength: 3 }),
+        fc.nat(),
+        (topology, groups, newCounts, seed) => {
+          const first = deploy(topology, groups);
+          // A permutation of the old declarations with new groups inserted at "random" places.
+          const reordered = [...groups];
+          for (let i = reordered.length - 1; i > 0; i--) {
+            const j = (seed * (i + 7)) % (i + 1);
+            [reordered[i], reordered[j]] = [reordered[j], reordered[i]];
+          }
+          newCounts.forEach((count, k) => reordered.splice((seed + k) % (reordered.length + 1), 0, { name: `new${k}`, role: VmRole.AG_VM, count }));
+          const second = deploy(topology, reordered, first);
+          const before = byName(first);
+          const after = byName(second);
+          for (const group of groups) expect(after.get(group.name)).toEqual(before.get(group.name));
+          // New groups take the lowest ordinals no existing group holds, in declaration order.
+          const taken = new Set(first.map((g) => g.ordinal));
+          const free: number[] = [];
+          for (let o = 1; free.length < newCounts.length; o++) if (!taken.has(o)) free.push(o);
+          const newOrdinals = second.filter((g) => g.name.startsWith('new')).map((g) => g.ordinal);
+          expect(newOrdinals).toEqual(free);
+          expectUniqueAddresses(second);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test('removing a rack moves only the VMs that were in it, in every group; ordinals are kept', () => {
+    fc.assert(
+      fc.property(topologyArb.filter((t) => t.some((z) => z.racks.length >= 2)), groupsArb, fc.nat(), (topology, groups, pick) => {
+        const first = deploy(topology, groups);
+        const candidates = topology.flatMap((z) => (z.racks.length >= 2 ? z.racks : []));
+        const removed = candidates[pick % candidates.length];
+        const shrunk = topology.map((z) => ({ name: z.name, racks: z.racks.filter((r) => r !== removed) }));
+        const second = deploy(shrunk, groups, first);
+        expect(second.map((g) => g.ordinal)).toEqual(first.map((g) => g.ordinal));
+        second.forEach((group, gi) => {
+          group.vms.forEach((vm, i) => {
+            const old = first[gi].vms[i];
+            if (old.rack === removed) {
+              expect(vm.rack).not.toBe(removed);
+              expect(vm.zone).toBe(old.zone);
+            } else {
+              expect(vm).toEqual(old);
+            }
+          });
+          assertBalanced(shrunk, group.vms, shrunk.map((z) => z.name));
+        });
+        expectUniqueAddresses(second);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test('growing a group N → N+1 with the previous placement moves none of the first N', () => {
+    fc.assert(
+      fc.property(topologyArb, groupsArb, fc.nat(), (topology, groups, pick) => {
+        const first = deploy(topology, groups);
+        const grownIndex = pick % groups.length;
+        const grown = groups.map((g, i) => (i !== grownIndex ? g
+          : g.count !== undefined ? { ...g, count: g.count + 1 } : { ...g, perZone: (g.perZone as number) + 1 }));
+        const second = deploy(topology, grown, first);
+        expect(second[grownIndex].vms.slice(0, first[grownIndex].vms.length)).toEqual(first[grownIndex].vms);
+        second.forEach((g, i) => i !== grownIndex && expect(g).toEqual(first[i]));
+      }),
+    );
+  });
+
+  test('a group declared before the existing ones: without the previous placement everything is renumbered, with it nothing moves', () => {
+    const zones: ZoneSpec[] = [{ name: 'az-1', racks: ['r1', 'r2'] }, { name: 'az-2', racks: ['r3', 'r4'] }];
+    const web: PlacementGroup = { name: 'web', role: VmRole.LB_NODE, perZone: 2 };
+    const app: PlacementGroup = { name: 'app', role: VmRole.AG_VM, count: 4 };
+    const legacy: PlacementGroup = { name: 'legacy', role: VmRole.AG_VM, count: 1 };
+    const first = deploy(zones, [web, app]);
+    const naive = deploy(zones, [legacy, web, app]);
+    expect(naive.find((g) => g.name === 'web')?.vms[0].address).toMatch(/^127\.2\./); // what the previous placement prevents
+    const stable = deploy(zones, [legacy, web, app], first);
+    expect(stable.map((g) => [g.name, g.ordinal])).toEqual([['legacy', 3], ['web', 1], ['app', 2]]);
+    expect(stable[1]).toEqual(first[0]);
+    expect(stable[2]).toEqual(first[1]);
+    expect(stable[0].vms.map((v) => v.address)).toEqual([expect.stringMatching(/^127\.3\.\d+\.1$/)]);
+  });
+
+  test('a group of the last deploy that is no longer declared keeps its ordinal reserved (its VMs still run until that deploy ends)', () => {
+    const zones: ZoneSpec[] = [{ name: 'az-1', racks: ['r1'] }];
+    const first = deploy(zones, [{ name: 'a', role: VmRole.AG_VM, count: 1 }, { name: 'b', role: VmRole.AG_VM, count: 1 }]);
+    const second = deploy(zones, [{ name: 'c', role: VmRole.AG_VM, count: 1 }, { name: 'b', role: VmRole.AG_VM, count: 1 }], first);
+    expect(second.map((g) => [g.name, g.ordinal])).toEqual([['c', 3], ['b', 2]]);
+    // After that deploy, "a" is gone from the record and its ordinal is free again.
+    const third = deploy(zones, [{ name: 'd', role: VmRole.AG_VM, count: 1 }, { name: 'c', role: VmRole.AG_VM, count: 1 }, { name: 'b', role: VmRole.AG_VM, count: 1 }], second);
+    expect(third.map((g) => [g.name, g.ordinal])).toEqual([['d', 1], ['c', 3], ['b', 2]]);
+  });
+
+  test('a broken previous placement is refused with what and where', () => {
+    const zones: ZoneSpec[] = [{ name: 'az-1', racks: ['r1'] }];
+    const first = deploy(zones, [{ name: 'a', role: VmRole.AG_VM, count: 1 }]);
+    expect(() => new StablePlacement(zones, [first[0], first[0]])).toThrow(/previous placement groups\[1\]: name "a" is recorded twice/);
+    expect(() => new StablePlacement(zones, [first[0], { name: 'b', ordinal: 1, vms: [] }])).toThrow(
+      /groups\[1\]: ordinal 1 of group "b" is held by another recorded group \(allowed: distinct ordinals\)/,
+    );
+    expect(() => new StablePlacement(zones, [{ name: 'b', ordinal: 255, vms: [] }])).toThrow(/ordinal 255 is outside the address scheme \(allowed: an integer 1..254\)/);
+    expect(() => planGroup(zones, { name: 'x', role: VmRole.AG_VM, count: 1 }, [], [], 0)).toThrow(/ordinal 0 is outside the address scheme/);
   });
 });

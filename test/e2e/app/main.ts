@@ -1,8 +1,9 @@
 /**
  * The end-to-end tests' cdktf app: the quickstart's shape (one LB, 2 zones × 2 racks, 2 nodes
- * per zone, an availability group of 4 VMs running examples/quickstart/app.js, a legacy
- * server group with one ip target) with the knobs a test needs taken from the environment,
- * so a test can deploy into its own state dir and ports and change a weight between deploys.
+ * per zone, an availability group of 4 VMs running examples/quickstart/app.js, a "legacy"
+ * server group whose one target is the VM of a 1-instance availability group, registered by
+ * instance) with the knobs a test needs taken from the environment, so a test can deploy into
+ * its own state dir and ports and change a weight between deploys.
  *
  *   CDKTF_OUTDIR        synth output (read by cdktf's App)
  *   E2E_STATE_DIR       LocalInfrastructure state dir (pid files, logs)
@@ -10,7 +11,9 @@
  *   E2E_LISTENER_PORT, E2E_ADMIN_PORT, E2E_APP_PORT, E2E_LEGACY_PORT
  *   E2E_LEGACY_WEIGHT   weight of the legacy target (the knob the reload test turns)
  *   E2E_APP_COUNT       instances of the availability group (default 4; the placement test turns it)
- *   E2E_APP_RELEASE     RELEASE in the VMs' environment (default v1; the rollout test turns it)
+ *   E2E_APP_RELEASE     RELEASE in the app VMs' environment (default v1; the rollout test turns it)
+ *   E2E_CANARY_FIRST    "1": declare a 2-VM "canary" availability group before everything else
+ *                       (not attached to the LB; the placement-stability test turns it)
  */
 import { App, LocalBackend, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
@@ -40,6 +43,12 @@ class E2eStack extends TerraformStack {
       stateDir: env('E2E_STATE_DIR'),
     });
     const vpc = new Vpc(this, 'vpc', { cidrBlock: '127.0.0.0/8' });
+    if (process.env.E2E_CANARY_FIRST === '1') {
+      new AvailabilityGroup(this, 'canary', {
+        infrastructure: dc, vpc, instanceCount: 2,
+        template: MachineTemplate.command({ command: process.execPath, args: ['examples/quickstart/app.js'], port: port('E2E_APP_PORT') }),
+      });
+    }
     const lb = new LoadBalancer(this, 'web', { infrastructure: dc, vpc, adminPort: port('E2E_ADMIN_PORT') });
     const app = new AvailabilityGroup(this, 'app', {
       infrastructure: dc, vpc, instanceCount: Number(process.env.E2E_APP_COUNT || '4'),
@@ -48,8 +57,12 @@ class E2eStack extends TerraformStack {
         env: { RELEASE: process.env.E2E_APP_RELEASE || 'v1' },
       }),
     });
+    const legacyVm = new AvailabilityGroup(this, 'legacy', {
+      infrastructure: dc, vpc, instanceCount: 1,
+      template: MachineTemplate.command({ command: process.execPath, args: ['examples/quickstart/app.js'], port: port('E2E_LEGACY_PORT') }),
+    });
     const legacy = lb.addServerGroup('legacy');
-    legacy.addTarget({ address: '127.0.0.1', port: port('E2E_LEGACY_PORT'), weight: Number(env('E2E_LEGACY_WEIGHT')) });
+    legacy.addTarget({ instance: legacyVm.instance(0), port: port('E2E_LEGACY_PORT'), weight: Number(env('E2E_LEGACY_WEIGHT')) });
     const web = lb.addBackendService('web-backend', {
       protocol: BackendProtocol.HTTP, port: port('E2E_APP_PORT'), algorithm: Algorithm.WEIGHTED_ROUND_ROBIN,
       sessionPersistence: { cookieTimeoutSeconds: 600 },
