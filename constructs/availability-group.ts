@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { AvailabilityGroupModel, resolveAvailabilityGroup } from '../lib/model/availability-group';
+import { AvailabilityGroupInstanceModel, AvailabilityGroupModel, AvailabilityGroupSettings, resolveAvailabilityGroup } from '../lib/model/availability-group';
 import { PlacedVm, VmRole } from '../lib/placement/types';
 import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
 import { IInfrastructure } from './infrastructure';
@@ -8,40 +8,17 @@ import { placementGroupName } from './names';
 import { Vpc } from './vpc';
 
 /** Properties of an AvailabilityGroup. */
-export interface AvailabilityGroupProps {
+export interface AvailabilityGroupProps extends AvailabilityGroupSettings {
   /** Where the group's VMs are created. */
   readonly infrastructure: IInfrastructure;
   /** The VPC the VMs belong to; only load balancers of this VPC may use the group. */
   readonly vpc: Vpc;
   /** What each VM runs, and the port it serves on. */
   readonly template: MachineTemplate;
-  /**
-   * Number of VMs, spread evenly over the zones and their racks (0..300).
-   * @default 2
-   */
-  readonly instanceCount?: number;
-  /**
-   * Zones the VMs are spread over (fixed at creation, as on JD Cloud).
-   * @default - all zones of the infrastructure
-   */
-  readonly zones?: string[];
-  /**
-   * Weight of every instance in the backend services it serves (0..100; 0 = no new traffic).
-   * @default 10
-   */
-  readonly defaultWeight?: number;
 }
 
 /** One VM of an availability group; can also be registered as an instance target. */
-export interface AvailabilityGroupInstance {
-  /** Unique VM name, e.g. `app-az-1-r1-0`. */
-  readonly name: string;
-  /** The VM's address. */
-  readonly address: string;
-  /** Its zone. */
-  readonly zone: string;
-  /** Its rack. */
-  readonly rack: string;
+export interface AvailabilityGroupInstance extends AvailabilityGroupInstanceModel {
   /** The group it belongs to. */
   readonly availabilityGroup: AvailabilityGroup;
 }
@@ -72,32 +49,27 @@ export class AvailabilityGroup extends Construct {
   constructor(scope: Construct, id: string, props: AvailabilityGroupProps) {
     super(scope, id);
     const path = this.node.path;
-    const resolved = resolveAvailabilityGroup(
-      { path, instanceCount: props.instanceCount, defaultWeight: props.defaultWeight, zones: props.zones },
-      props.infrastructure.zones.map((z) => z.name),
-    );
-    throwIfProblems([
-      ...tokenProblems(path, '', { instanceCount: props.instanceCount, defaultWeight: props.defaultWeight, zones: props.zones }),
-      ...resolved.errors,
-    ]);
-    this.infrastructure = props.infrastructure;
-    this.vpc = props.vpc;
-    this.template = props.template;
+    const { infrastructure, vpc, template, ...settings } = props;
+    const resolved = resolveAvailabilityGroup({ path, ...settings }, infrastructure.zones.map((z) => z.name));
+    throwIfProblems([...tokenProblems(path, '', settings), ...resolved.errors]);
+    this.infrastructure = infrastructure;
+    this.vpc = vpc;
+    this.template = template;
     this.instanceCount = resolved.instanceCount;
     this.defaultWeight = resolved.defaultWeight;
-    this.port = props.template.port;
+    this.port = template.port;
     this.placementGroupName = placementGroupName(this);
 
     let vms: PlacedVm[];
     try {
-      vms = props.infrastructure.placeGroup({
-        name: this.placementGroupName, role: VmRole.AG_VM, zones: props.zones, count: this.instanceCount,
+      vms = infrastructure.placeGroup({
+        name: this.placementGroupName, role: VmRole.AG_VM, zones: settings.zones, count: this.instanceCount,
       });
     } catch (err) {
       throw new AlbValidationError([`${path}: the infrastructure cannot place ${this.instanceCount} VMs: ${(err as Error).message}`]);
     }
     this.instances = vms.map((vm) => ({ name: vm.name, address: vm.address, zone: vm.zone, rack: vm.rack, availabilityGroup: this }));
-    props.infrastructure.deployAvailabilityGroupVms(this, vms, this.template.executable, this.template.args, this.port, this.template.env);
+    infrastructure.deployAvailabilityGroupVms(this, vms, template.executable, template.args, this.port, template.env);
   }
 
   /** The instance with this index (0-based). */

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import { BackendServiceModel, resolveBackendService } from '../lib/model/backend-service';
-import { Algorithm, BackendProtocol, HealthCheckHttpVersion, HealthCheckProtocol } from '../lib/model/enums';
+import { BackendServiceModel, BackendServiceOptions, resolveBackendService } from '../lib/model/backend-service';
+import { Algorithm, BackendProtocol } from '../lib/model/enums';
 import { AttachedBackendServiceModel } from '../lib/model/load-balancer';
 import { AvailabilityGroup } from './availability-group';
 import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
@@ -9,171 +9,11 @@ import { VirtualServerGroup } from './virtual-server-group';
 import { addDeferredWarnings } from './warnings';
 import { markModelChanged } from './model-generation';
 
-/** Cookie-insertion session persistence (HTTP backend services only). */
-export interface SessionPersistence {
-  /**
-   * Idle lifetime of the session cookie in seconds (0..86400); each response refreshes it.
-   * 0 = a browser-session cookie with no idle limit.
-   * @default 0
-   */
-  readonly cookieTimeoutSeconds?: number;
-  /**
-   * Name of the inserted cookie.
-   * @default 'ALB_SESSION'
-   */
-  readonly cookieName?: string;
-}
+// The prop structs are declared once, documented, beside the rules that check them (lib/model).
+export { BackendServiceOptions, ForwardedHeaders, PassiveHealthCheck, SessionPersistence } from '../lib/model/backend-service';
+export { HealthCheck } from '../lib/model/health-check';
 
-/** Active health check of a backend service's targets. */
-export interface HealthCheck {
-  /**
-   * Whether targets are checked. Without checks every target with weight > 0 gets traffic.
-   * @default true
-   */
-  readonly enabled?: boolean;
-  /**
-   * How to check.
-   * @default - HealthCheckProtocol.HTTP for HTTP backend services, HealthCheckProtocol.TCP for TCP ones
-   */
-  readonly protocol?: HealthCheckProtocol;
-  /**
-   * Port to check (0..65535); 0 = the target's traffic port.
-   * @default 0
-   */
-  readonly port?: number;
-  /**
-   * Seconds between checks (5..300).
-   * @default 5
-   */
-  readonly intervalSeconds?: number;
-  /**
-   * Seconds a check may take (2..60).
-   * @default 3
-   */
-  readonly timeoutSeconds?: number;
-  /**
-   * Consecutive successes that make an unhealthy target healthy (1..5).
-   * @default 3
-   */
-  readonly healthyThresholdCount?: number;
-  /**
-   * Consecutive failures that make a healthy target unhealthy (1..5).
-   * @default 3
-   */
-  readonly unhealthyThresholdCount?: number;
-  /**
-   * HTTP version of check requests (HTTP checks only).
-   * @default HealthCheckHttpVersion.HTTP1_0
-   */
-  readonly httpVersion?: HealthCheckHttpVersion;
-  /**
-   * Host header of check requests, at most 255 characters (HTTP checks only).
-   * @default - the target's address
-   */
-  readonly domain?: string;
-  /**
-   * Request path, starting with `/` (HTTP checks only).
-   * @default '/'
-   */
-  readonly path?: string;
-  /**
-   * Status codes that count as healthy: classes, codes and ranges within 200..499, e.g.
-   * `2xx,3xx` or `200,202-207` (HTTP checks only).
-   * @default '2xx,3xx'
-   */
-  readonly healthyHttpCodes?: string;
-}
-
-/** X-Forwarded-* headers added to requests (HTTP backend services; X-Forwarded-For is always added). */
-export interface ForwardedHeaders {
-  /**
-   * Add X-Forwarded-Proto (http/https).
-   * @default false
-   */
-  readonly proto?: boolean;
-  /**
-   * Add X-Forwarded-Port (the listener's port).
-   * @default false
-   */
-  readonly port?: boolean;
-  /**
-   * Add X-Forwarded-Host (the client's Host header).
-   * @default false
-   */
-  readonly host?: boolean;
-  /**
-   * Add X-Forwarded-LBIP (the LB node's address).
-   * @default false
-   */
-  readonly lbIp?: boolean;
-  /**
-   * Add X-Forwarded-Client-Port.
-   * @default false
-   */
-  readonly clientPort?: boolean;
-}
-
-/** Passive health: targets that keep failing are taken out for a while (nginx max_fails/fail_timeout). */
-export interface PassiveHealthCheck {
-  /**
-   * Failures within failTimeoutSeconds that take a target out for failTimeoutSeconds (0..100; 0 = off).
-   * @default 3
-   */
-  readonly maxFails?: number;
-  /**
-   * The window and the time out, in seconds (1..3600).
-   * @default 10
-   */
-  readonly failTimeoutSeconds?: number;
-}
-
-/** Options of lb.addBackendService. */
-export interface BackendServiceOptions {
-  /** Protocol spoken to targets: HTTP behind HTTP/HTTPS listeners, TCP behind TCP/TLS listeners. */
-  readonly protocol: BackendProtocol;
-  /** Default target port (1..65535); a target's own port overrides it. */
-  readonly port: number;
-  /**
-   * Scheduling algorithm (all weighted).
-   * @default Algorithm.WEIGHTED_ROUND_ROBIN
-   */
-  readonly algorithm?: Algorithm;
-  /**
-   * Cookie-insertion session persistence (HTTP backend services only).
-   * @default - off
-   */
-  readonly sessionPersistence?: SessionPersistence;
-  /**
-   * Active health check.
-   * @default - enabled with JD Cloud's defaults (see HealthCheck)
-   */
-  readonly healthCheck?: HealthCheck;
-  /**
-   * Optional X-Forwarded-* headers (HTTP backend services only).
-   * @default - only X-Forwarded-For
-   */
-  readonly forwardedHeaders?: ForwardedHeaders;
-  /**
-   * Send a PROXY protocol v1 header to targets (TCP backend services only).
-   * @default false
-   */
-  readonly proxyProtocol?: boolean;
-  /**
-   * Seconds allowed to connect to a target (1..120).
-   * @default 5
-   */
-  readonly connectTimeoutSeconds?: number;
-  /**
-   * Seconds allowed for a target's response headers before the client gets 504 (1..3600).
-   * @default 60
-   */
-  readonly responseTimeoutSeconds?: number;
-  /**
-   * Passive health check.
-   * @default - maxFails 3 within 10 seconds
-   */
-  readonly passiveHealthCheck?: PassiveHealthCheck;
-}
+type AttachmentKind = AttachedBackendServiceModel['attachmentOrder'][number];
 
 /** Properties of a BackendService. */
 export interface BackendServiceProps extends BackendServiceOptions {
@@ -197,7 +37,7 @@ export class BackendService extends Construct {
   private readonly model: BackendServiceModel;
   private readonly groups: VirtualServerGroup[] = [];
   private readonly availabilityGroupList: AvailabilityGroup[] = [];
-  private readonly attachmentOrder: ('serverGroup' | 'availabilityGroup')[] = [];
+  private readonly attachmentOrder: AttachmentKind[] = [];
 
   constructor(scope: Construct, id: string, props: BackendServiceProps) {
     super(scope, id);
@@ -219,12 +59,7 @@ export class BackendService extends Construct {
    * backend service's load balancer (checked at synth).
    */
   public addServerGroup(group: VirtualServerGroup): void {
-    if (this.groups.includes(group)) {
-      throw new AlbValidationError([`${this.node.path}: serverGroups ${JSON.stringify(group.node.path)} is already attached; allowed: each server group once per backend service`]);
-    }
-    this.groups.push(group);
-    this.attachmentOrder.push('serverGroup');
-    markModelChanged();
+    this.attach('serverGroup', 'server group', this.groups, group);
   }
 
   /**
@@ -232,12 +67,7 @@ export class BackendService extends Construct {
    * its template's port). The group must be in the load balancer's VPC (checked at synth).
    */
   public addAvailabilityGroup(group: AvailabilityGroup): void {
-    if (this.availabilityGroupList.includes(group)) {
-      throw new AlbValidationError([`${this.node.path}: availabilityGroups ${JSON.stringify(group.node.path)} is already attached; allowed: each availability group once per backend service`]);
-    }
-    this.availabilityGroupList.push(group);
-    this.attachmentOrder.push('availabilityGroup');
-    markModelChanged();
+    this.attach('availabilityGroup', 'availability group', this.availabilityGroupList, group);
   }
 
   /** The attached server groups, in attachment order. */
@@ -248,6 +78,16 @@ export class BackendService extends Construct {
   /** The attached availability groups, in attachment order. */
   public get availabilityGroups(): AvailabilityGroup[] {
     return [...this.availabilityGroupList];
+  }
+
+  /** Both kinds of group attach alike; attachmentOrder keeps their interleaving, which orders the targets. */
+  private attach<T extends Construct>(kind: AttachmentKind, noun: string, list: T[], group: T): void {
+    if (list.includes(group)) {
+      throw new AlbValidationError([`${this.node.path}: ${kind}s ${JSON.stringify(group.node.path)} is already attached; allowed: each ${noun} once per backend service`]);
+    }
+    list.push(group);
+    this.attachmentOrder.push(kind);
+    markModelChanged();
   }
 
   /** @internal */

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import { Construct } from 'constructs';
 import { CertificateModel, SniCertificateModel } from '../lib/model/certificate';
-import { ListenerProtocol, TlsVersion } from '../lib/model/enums';
-import { checkCertificatesAddable, checkSniCertificateAddable, ListenerModel, resolveListener } from '../lib/model/listener';
+import { ListenerProtocol } from '../lib/model/enums';
+import { checkCertificatesAddable, checkSniCertificateAddable, ListenerModel, ListenerSettings, resolveListener } from '../lib/model/listener';
 import { AttachedListenerModel } from '../lib/model/load-balancer';
 import { ModelWarning } from '../lib/model/messages';
 import { WarningIds } from '../lib/model/warnings';
@@ -13,45 +13,11 @@ import type { LoadBalancer } from './load-balancer';
 import { addDeferredWarnings } from './warnings';
 import { markModelChanged } from './model-generation';
 
-/** TLS versions and ciphers a TLS/HTTPS listener accepts. */
-export interface TlsPolicy {
-  /**
-   * Oldest TLS version accepted.
-   * @default TlsVersion.TLS1_2
-   */
-  readonly minVersion?: TlsVersion;
-  /**
-   * Newest TLS version accepted.
-   * @default TlsVersion.TLS1_3
-   */
-  readonly maxVersion?: TlsVersion;
-  /**
-   * OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are not configurable).
-   * @default - Node.js's default cipher list
-   */
-  readonly ciphers?: string;
-}
-
-/** HTTP Strict Transport Security on an HTTPS listener. */
-export interface HstsOptions {
-  /**
-   * max-age in seconds (1..94608000).
-   * @default 31536000
-   */
-  readonly maxAgeSeconds?: number;
-  /**
-   * Add `includeSubDomains`.
-   * @default false
-   */
-  readonly includeSubDomains?: boolean;
-}
+// The prop structs are declared once, documented, beside the rules that check them (lib/model).
+export { HstsOptions, TlsPolicy } from '../lib/model/listener';
 
 /** Options of lb.addListener. */
-export interface ListenerOptions {
-  /** Protocol clients speak. Cannot change (replace the listener instead). */
-  readonly protocol: ListenerProtocol;
-  /** Port (1..65535), unique per load balancer. */
-  readonly port: number;
+export interface ListenerOptions extends ListenerSettings {
   /** The default backend service (of the same load balancer, with the matching protocol). */
   readonly backendService: BackendService;
   /**
@@ -65,36 +31,6 @@ export interface ListenerOptions {
    * @default - none
    */
   readonly sniCertificates?: SniCertificate[];
-  /**
-   * TLS versions and ciphers (TLS/HTTPS listeners).
-   * @default - TLS 1.2 to TLS 1.3 with Node.js's default ciphers
-   */
-  readonly tlsPolicy?: TlsPolicy;
-  /**
-   * Seconds an idle client connection is kept (1..86400).
-   * @default - 60 for HTTP/HTTPS, 1800 for TCP/TLS
-   */
-  readonly idleTimeoutSeconds?: number;
-  /**
-   * Requests per second per LB node (HTTP/HTTPS only): -1 (unlimited) or 100..500000.
-   * @default -1
-   */
-  readonly qpsLimit?: number;
-  /**
-   * Concurrent client connections per LB node: -1 (unlimited) or 100..5000000.
-   * @default -1
-   */
-  readonly connectionLimit?: number;
-  /**
-   * Send Strict-Transport-Security (HTTPS only).
-   * @default - off
-   */
-  readonly hsts?: HstsOptions;
-  /**
-   * Whether the listener is open (JD Cloud's status On/Off).
-   * @default true
-   */
-  readonly enabled?: boolean;
 }
 
 /** Properties of a Listener. */

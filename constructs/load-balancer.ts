@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { deriveCookieSecret, loadOrCreateProjectSecret } from '../lib/config/cookie-secret';
 import { sha256Hex } from '../lib/config/hash';
 import { renderLbConfig, serializeLbConfig } from '../lib/config/render';
-import { LoadBalancerTree, resolveLoadBalancer, validateLoadBalancerTree } from '../lib/model/load-balancer';
+import { LoadBalancerSettings, LoadBalancerTree, resolveLoadBalancer, validateLoadBalancerTree } from '../lib/model/load-balancer';
 import { ModelWarning } from '../lib/model/messages';
 import { PlacedVm, VmRole } from '../lib/placement/types';
 import { BackendService, BackendServiceOptions } from './backend-service';
@@ -18,64 +18,15 @@ import { Vpc } from './vpc';
 import { markModelChanged, modelGeneration } from './model-generation';
 import { emitWarning } from './warnings';
 
-/** Per-LB quotas. JD Cloud's defaults apply unless raised here. */
-export interface LoadBalancerQuotas {
-  /**
-   * Listeners per load balancer.
-   * @default 20
-   */
-  readonly maxListeners?: number;
-  /**
-   * Backend services per load balancer.
-   * @default 20
-   */
-  readonly maxBackendServices?: number;
-  /**
-   * Virtual server groups per load balancer.
-   * @default 20
-   */
-  readonly maxServerGroups?: number;
-  /**
-   * Targets per virtual server group.
-   * @default 100
-   */
-  readonly maxTargetsPerServerGroup?: number;
-}
+// The prop structs are declared once, documented, beside the rules that check them (lib/model).
+export { LoadBalancerQuotas } from '../lib/model/load-balancer';
 
 /** Properties of a LoadBalancer. */
-export interface LoadBalancerProps {
+export interface LoadBalancerProps extends LoadBalancerSettings {
   /** Where the LB's nodes run. */
   readonly infrastructure: IInfrastructure;
   /** The LB's VPC: every target must be in it. */
   readonly vpc: Vpc;
-  /**
-   * Zones the LB's nodes run in.
-   * @default - all zones of the infrastructure
-   */
-  readonly zones?: string[];
-  /**
-   * LB nodes per zone (1..16), spread over the zone's racks. Losing a node moves its
-   * traffic to the others.
-   * @default 2
-   */
-  readonly nodesPerZone?: number;
-  /**
-   * Port of each node's admin endpoint (/healthz, /status, /metrics), on the node's address.
-   * Must not clash with a listener port.
-   * @default 9900
-   */
-  readonly adminPort?: number;
-  /**
-   * Hex secret (at least 64 hex characters) that signs session cookies on every node.
-   * @default - HMAC-SHA256 of the project secret (`.cdktf-alb/secret` in the project
-   * directory, created on first synth) and this LB's id: stable across synths, different per LB
-   */
-  readonly cookieSecret?: string;
-  /**
-   * Quotas (listeners, backend services, server groups, targets per group).
-   * @default - JD Cloud's defaults: 20, 20, 20, 100
-   */
-  readonly quotas?: LoadBalancerQuotas;
 }
 
 /**
@@ -124,24 +75,19 @@ export class LoadBalancer extends Construct {
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
     const where = this.node.path;
-    const resolved = resolveLoadBalancer(
-      { path: where, zones: props.zones, nodesPerZone: props.nodesPerZone, adminPort: props.adminPort, cookieSecret: props.cookieSecret, quotas: props.quotas },
-      props.infrastructure.zones.map((z) => z.name),
-    );
-    throwIfProblems([
-      ...tokenProblems(where, '', { zones: props.zones, nodesPerZone: props.nodesPerZone, adminPort: props.adminPort, cookieSecret: props.cookieSecret, quotas: props.quotas }),
-      ...resolved.errors,
-    ]);
-    this.infrastructure = props.infrastructure;
-    this.vpc = props.vpc;
+    const { infrastructure, vpc, ...settings } = props;
+    const resolved = resolveLoadBalancer({ path: where, ...settings }, infrastructure.zones.map((z) => z.name));
+    throwIfProblems([...tokenProblems(where, '', settings), ...resolved.errors]);
+    this.infrastructure = infrastructure;
+    this.vpc = vpc;
     this.nodesPerZone = resolved.nodesPerZone;
     this.adminPort = resolved.adminPort;
     this.quotas = resolved.quotas;
-    this.cookieSecretProp = props.cookieSecret;
+    this.cookieSecretProp = settings.cookieSecret;
     this.loadBalancerId = placementGroupName(this);
     try {
-      this.nodes = props.infrastructure.placeGroup({
-        name: this.loadBalancerId, role: VmRole.LB_NODE, zones: props.zones, perZone: this.nodesPerZone,
+      this.nodes = infrastructure.placeGroup({
+        name: this.loadBalancerId, role: VmRole.LB_NODE, zones: settings.zones, perZone: this.nodesPerZone,
       });
     } catch (err) {
       throw new AlbValidationError([`${where}: the infrastructure cannot place the load balancer's nodes: ${(err as Error).message}`]);
@@ -149,7 +95,7 @@ export class LoadBalancer extends Construct {
     this.configFile = `${CONFIG_DIR}/${this.loadBalancerId}.json`;
     // Rendered when Terraform JSON is produced, i.e. after validation and after the whole tree exists.
     this.configHash = Lazy.stringValue({ produce: () => sha256Hex(this.synthesizeConfig()) });
-    props.infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash);
+    infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash);
 
     const fieldWarnings = resolved.warnings;
     this.node.addValidation({

@@ -1,33 +1,18 @@
 import { Construct } from 'constructs';
 import { ServerGroupModel } from '../lib/model/load-balancer';
-import { resolveTarget, TargetModel } from '../lib/model/target';
+import { resolveTarget, TargetModel, TargetSettings } from '../lib/model/target';
 import { AvailabilityGroupInstance } from './availability-group';
 import { throwIfProblems, tokenProblems } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { markModelChanged } from './model-generation';
 
 /** A target to register in a virtual server group: an IP address or an instance. */
-export interface TargetProps {
-  /**
-   * IPv4 address of the server; it must lie in the load balancer's VPC.
-   * @default - none; give exactly one of address and instance
-   */
-  readonly address?: string;
+export interface TargetProps extends TargetSettings {
   /**
    * An availability-group instance; its group must be in the load balancer's VPC.
    * @default - none; give exactly one of address and instance
    */
   readonly instance?: AvailabilityGroupInstance;
-  /**
-   * Port on the server (0..65535). 0 uses the backend service's port.
-   * @default 0
-   */
-  readonly port?: number;
-  /**
-   * Weight (0..100). 0 = the target receives no new traffic.
-   * @default 10
-   */
-  readonly weight?: number;
 }
 
 /** A registered target as the group holds it. */
@@ -82,14 +67,11 @@ export class VirtualServerGroup extends Construct {
    */
   public addTarget(target: TargetProps): void {
     const path = this.node.path;
-    throwIfProblems(tokenProblems(path, 'target', { address: target.address, port: target.port, weight: target.weight }));
+    const { instance, ...settings } = target;
+    throwIfProblems(tokenProblems(path, 'target', settings));
     const { model, errors } = resolveTarget(path, {
-      address: target.address,
-      instance: target.instance && {
-        name: target.instance.name, address: target.instance.address, vpcPath: target.instance.availabilityGroup.vpc.node.path,
-      },
-      port: target.port,
-      weight: target.weight,
+      ...settings,
+      instance: instance && { name: instance.name, address: instance.address, vpcPath: instance.availabilityGroup.vpc.node.path },
     }, this.targetModels);
     throwIfProblems(errors);
     this.targetModels.push(model);

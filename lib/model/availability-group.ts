@@ -3,18 +3,49 @@ import { checkIntRange } from './check';
 import * as limits from './limits';
 import { validateZoneSelection } from './topology';
 
-export interface AvailabilityGroupSpec {
-  readonly path: string;
+/**
+ * An availability group's own fields: AvailabilityGroupProps without the construct
+ * references (infrastructure, VPC, machine template). Not a public type of its own: jsii
+ * erases it and lists these fields on AvailabilityGroupProps, the public struct.
+ * @jsii ignore
+ */
+export interface AvailabilityGroupSettings {
+  /**
+   * Number of VMs, spread evenly over the zones and their racks (0..300).
+   * @default 2
+   */
   readonly instanceCount?: number;
-  readonly defaultWeight?: number;
+  /**
+   * Zones the VMs are spread over (fixed at creation, as on JD Cloud).
+   * @default - all zones of the infrastructure
+   */
   readonly zones?: string[];
+  /**
+   * Weight of every instance in the backend services it serves (0..100; 0 = no new traffic).
+   * @default 10
+   */
+  readonly defaultWeight?: number;
 }
 
-/** An instance of an availability group as placed by the infrastructure. */
+/** What the availability-group checks see: the settings and the construct path they are reported under. */
+export interface AvailabilityGroupSpec extends AvailabilityGroupSettings {
+  /** Construct path of the availability group, for messages. */
+  readonly path: string;
+}
+
+/**
+ * An instance of an availability group as placed by the infrastructure. The public
+ * AvailabilityGroupInstance adds the group itself; jsii erases this base into it.
+ * @jsii ignore
+ */
 export interface AvailabilityGroupInstanceModel {
+  /** Unique VM name, e.g. `app-az-1-r1-0`. */
   readonly name: string;
+  /** The VM's address. */
   readonly address: string;
+  /** Its zone. */
   readonly zone: string;
+  /** Its rack. */
   readonly rack: string;
 }
 

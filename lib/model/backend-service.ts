@@ -1,40 +1,120 @@
 /** Backend-service fields: defaults and the checks that need only the backend itself. */
 import { checkEnum, checkIntRange, isCookieName } from './check';
 import { Algorithm, BackendProtocol } from './enums';
-import { HealthCheckModel, HealthCheckSpec, resolveHealthCheck } from './health-check';
+import { HealthCheck, HealthCheckModel, resolveHealthCheck } from './health-check';
 import * as limits from './limits';
 import { fieldMessage, ModelWarning, withArticle } from './messages';
 
-export interface SessionPersistenceSpec {
+/** Cookie-insertion session persistence (HTTP backend services only). */
+export interface SessionPersistence {
+  /**
+   * Idle lifetime of the session cookie in seconds (0..86400); each response refreshes it.
+   * 0 = a browser-session cookie with no idle limit.
+   * @default 0
+   */
   readonly cookieTimeoutSeconds?: number;
+  /**
+   * Name of the inserted cookie.
+   * @default 'ALB_SESSION'
+   */
   readonly cookieName?: string;
 }
 
-export interface ForwardedHeadersSpec {
+/** X-Forwarded-* headers added to requests (HTTP backend services; X-Forwarded-For is always added). */
+export interface ForwardedHeaders {
+  /**
+   * Add X-Forwarded-Proto (http/https).
+   * @default false
+   */
   readonly proto?: boolean;
+  /**
+   * Add X-Forwarded-Port (the listener's port).
+   * @default false
+   */
   readonly port?: boolean;
+  /**
+   * Add X-Forwarded-Host (the client's Host header).
+   * @default false
+   */
   readonly host?: boolean;
+  /**
+   * Add X-Forwarded-LBIP (the LB node's address).
+   * @default false
+   */
   readonly lbIp?: boolean;
+  /**
+   * Add X-Forwarded-Client-Port.
+   * @default false
+   */
   readonly clientPort?: boolean;
 }
 
-export interface PassiveHealthCheckSpec {
+/** Passive health: targets that keep failing are taken out for a while (nginx max_fails/fail_timeout). */
+export interface PassiveHealthCheck {
+  /**
+   * Failures within failTimeoutSeconds that take a target out for failTimeoutSeconds (0..100; 0 = off).
+   * @default 3
+   */
   readonly maxFails?: number;
+  /**
+   * The window and the time out, in seconds (1..3600).
+   * @default 10
+   */
   readonly failTimeoutSeconds?: number;
 }
 
-export interface BackendServiceSpec {
-  readonly path: string;
+/** Options of lb.addBackendService. */
+export interface BackendServiceOptions {
+  /** Protocol spoken to targets: HTTP behind HTTP/HTTPS listeners, TCP behind TCP/TLS listeners. */
   readonly protocol: BackendProtocol;
+  /** Default target port (1..65535); a target's own port overrides it. */
   readonly port: number;
+  /**
+   * Scheduling algorithm (all weighted).
+   * @default Algorithm.WEIGHTED_ROUND_ROBIN
+   */
   readonly algorithm?: Algorithm;
-  readonly sessionPersistence?: SessionPersistenceSpec;
-  readonly healthCheck?: HealthCheckSpec;
-  readonly forwardedHeaders?: ForwardedHeadersSpec;
+  /**
+   * Cookie-insertion session persistence (HTTP backend services only).
+   * @default - off
+   */
+  readonly sessionPersistence?: SessionPersistence;
+  /**
+   * Active health check.
+   * @default - enabled with JD Cloud's defaults (see HealthCheck)
+   */
+  readonly healthCheck?: HealthCheck;
+  /**
+   * Optional X-Forwarded-* headers (HTTP backend services only).
+   * @default - only X-Forwarded-For
+   */
+  readonly forwardedHeaders?: ForwardedHeaders;
+  /**
+   * Send a PROXY protocol v1 header to targets (TCP backend services only).
+   * @default false
+   */
   readonly proxyProtocol?: boolean;
+  /**
+   * Seconds allowed to connect to a target (1..120).
+   * @default 5
+   */
   readonly connectTimeoutSeconds?: number;
+  /**
+   * Seconds allowed for a target's response headers before the client gets 504 (1..3600).
+   * @default 60
+   */
   readonly responseTimeoutSeconds?: number;
-  readonly passiveHealthCheck?: PassiveHealthCheckSpec;
+  /**
+   * Passive health check.
+   * @default - maxFails 3 within 10 seconds
+   */
+  readonly passiveHealthCheck?: PassiveHealthCheck;
+}
+
+/** What the backend-service checks see: the options and the construct path they are reported under. */
+export interface BackendServiceSpec extends BackendServiceOptions {
+  /** Construct path of the backend service, for messages. */
+  readonly path: string;
 }
 
 export interface SessionPersistenceModel {

@@ -5,17 +5,63 @@ import * as limits from './limits';
 import { fieldMessage, ModelWarning } from './messages';
 import { WarningIds } from './warnings';
 
-export interface HealthCheckSpec {
+/** Active health check of a backend service's targets. */
+export interface HealthCheck {
+  /**
+   * Whether targets are checked. Without checks every target with weight > 0 gets traffic.
+   * @default true
+   */
   readonly enabled?: boolean;
+  /**
+   * How to check.
+   * @default - HealthCheckProtocol.HTTP for HTTP backend services, HealthCheckProtocol.TCP for TCP ones
+   */
   readonly protocol?: HealthCheckProtocol;
+  /**
+   * Port to check (0..65535); 0 = the target's traffic port.
+   * @default 0
+   */
   readonly port?: number;
+  /**
+   * Seconds between checks (5..300).
+   * @default 5
+   */
   readonly intervalSeconds?: number;
+  /**
+   * Seconds a check may take (2..60).
+   * @default 3
+   */
   readonly timeoutSeconds?: number;
+  /**
+   * Consecutive successes that make an unhealthy target healthy (1..5).
+   * @default 3
+   */
   readonly healthyThresholdCount?: number;
+  /**
+   * Consecutive failures that make a healthy target unhealthy (1..5).
+   * @default 3
+   */
   readonly unhealthyThresholdCount?: number;
+  /**
+   * HTTP version of check requests (HTTP checks only).
+   * @default HealthCheckHttpVersion.HTTP1_0
+   */
   readonly httpVersion?: HealthCheckHttpVersion;
+  /**
+   * Host header of check requests, at most 255 characters (HTTP checks only).
+   * @default - the target's address
+   */
   readonly domain?: string;
+  /**
+   * Request path, starting with `/` (HTTP checks only).
+   * @default '/'
+   */
   readonly path?: string;
+  /**
+   * Status codes that count as healthy: classes, codes and ranges within 200..499, e.g.
+   * `2xx,3xx` or `200,202-207` (HTTP checks only).
+   * @default '2xx,3xx'
+   */
   readonly healthyHttpCodes?: string;
 }
 
@@ -38,7 +84,7 @@ export interface HealthCheckModel {
  * Defaults: HTTP backends are checked with HTTP GET / (like elbv2 target groups), TCP
  * backends with a TCP connect; JD's thresholds (3/3), timeout (3 s) and interval (5 s).
  */
-export function resolveHealthCheck(path: string, backendProtocol: BackendProtocol, spec: HealthCheckSpec | undefined):
+export function resolveHealthCheck(path: string, backendProtocol: BackendProtocol, spec: HealthCheck | undefined):
 { model: HealthCheckModel; errors: string[]; warnings: ModelWarning[] } {
   const s = spec ?? {};
   const field = (name: string) => `healthCheck.${name}`;

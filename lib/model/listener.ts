@@ -5,17 +5,86 @@ import { ListenerProtocol, TLS_VERSION_ORDER, TlsVersion } from './enums';
 import * as limits from './limits';
 import { fieldMessage, withArticle } from './messages';
 
-/** What the user gave (undefined = default). */
-export interface ListenerSpec {
-  readonly path: string;
+/** TLS versions and ciphers a TLS/HTTPS listener accepts. */
+export interface TlsPolicy {
+  /**
+   * Oldest TLS version accepted.
+   * @default TlsVersion.TLS1_2
+   */
+  readonly minVersion?: TlsVersion;
+  /**
+   * Newest TLS version accepted.
+   * @default TlsVersion.TLS1_3
+   */
+  readonly maxVersion?: TlsVersion;
+  /**
+   * OpenSSL cipher list for TLS 1.2 and older (TLS 1.3 suites are not configurable).
+   * @default - Node.js's default cipher list
+   */
+  readonly ciphers?: string;
+}
+
+/** HTTP Strict Transport Security on an HTTPS listener. */
+export interface HstsOptions {
+  /**
+   * max-age in seconds (1..94608000).
+   * @default 31536000
+   */
+  readonly maxAgeSeconds?: number;
+  /**
+   * Add `includeSubDomains`.
+   * @default false
+   */
+  readonly includeSubDomains?: boolean;
+}
+
+/**
+ * A listener's own fields: ListenerOptions without the construct references (backend
+ * service, certificates), which the model receives as models. Not a public type of its own:
+ * jsii erases it and lists these fields on ListenerOptions, the public struct.
+ * @jsii ignore
+ */
+export interface ListenerSettings {
+  /** Protocol clients speak. Cannot change (replace the listener instead). */
   readonly protocol: ListenerProtocol;
+  /** Port (1..65535), unique per load balancer. */
   readonly port: number;
+  /**
+   * TLS versions and ciphers (TLS/HTTPS listeners).
+   * @default - TLS 1.2 to TLS 1.3 with Node.js's default ciphers
+   */
+  readonly tlsPolicy?: TlsPolicy;
+  /**
+   * Seconds an idle client connection is kept (1..86400).
+   * @default - 60 for HTTP/HTTPS, 1800 for TCP/TLS
+   */
   readonly idleTimeoutSeconds?: number;
+  /**
+   * Requests per second per LB node (HTTP/HTTPS only): -1 (unlimited) or 100..500000.
+   * @default -1
+   */
   readonly qpsLimit?: number;
+  /**
+   * Concurrent client connections per LB node: -1 (unlimited) or 100..5000000.
+   * @default -1
+   */
   readonly connectionLimit?: number;
-  readonly tlsPolicy?: { readonly minVersion?: TlsVersion; readonly maxVersion?: TlsVersion; readonly ciphers?: string };
-  readonly hsts?: { readonly maxAgeSeconds?: number; readonly includeSubDomains?: boolean };
+  /**
+   * Send Strict-Transport-Security (HTTPS only).
+   * @default - off
+   */
+  readonly hsts?: HstsOptions;
+  /**
+   * Whether the listener is open (JD Cloud's status On/Off).
+   * @default true
+   */
   readonly enabled?: boolean;
+}
+
+/** What the listener checks see: the settings and the construct path they are reported under. */
+export interface ListenerSpec extends ListenerSettings {
+  /** Construct path of the listener, for messages. */
+  readonly path: string;
 }
 
 export interface TlsPolicyModel {

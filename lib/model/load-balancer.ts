@@ -22,13 +22,71 @@ export interface QuotasModel {
   readonly maxTargetsPerServerGroup: number;
 }
 
-export interface LoadBalancerSpec {
-  readonly path: string;
-  readonly nodesPerZone?: number;
+/** Per-LB quotas. JD Cloud's defaults apply unless raised here. */
+export interface LoadBalancerQuotas {
+  /**
+   * Listeners per load balancer.
+   * @default 20
+   */
+  readonly maxListeners?: number;
+  /**
+   * Backend services per load balancer.
+   * @default 20
+   */
+  readonly maxBackendServices?: number;
+  /**
+   * Virtual server groups per load balancer.
+   * @default 20
+   */
+  readonly maxServerGroups?: number;
+  /**
+   * Targets per virtual server group.
+   * @default 100
+   */
+  readonly maxTargetsPerServerGroup?: number;
+}
+
+/**
+ * A load balancer's own fields: LoadBalancerProps without the construct references
+ * (infrastructure, VPC). Not a public type of its own: jsii erases it and lists these
+ * fields on LoadBalancerProps, the public struct.
+ * @jsii ignore
+ */
+export interface LoadBalancerSettings {
+  /**
+   * Zones the LB's nodes run in.
+   * @default - all zones of the infrastructure
+   */
   readonly zones?: string[];
+  /**
+   * LB nodes per zone (1..16), spread over the zone's racks. Losing a node moves its
+   * traffic to the others.
+   * @default 2
+   */
+  readonly nodesPerZone?: number;
+  /**
+   * Port of each node's admin endpoint (/healthz, /status, /metrics), on the node's address.
+   * Must not clash with a listener port.
+   * @default 9900
+   */
   readonly adminPort?: number;
+  /**
+   * Hex secret (at least 64 hex characters) that signs session cookies on every node.
+   * @default - HMAC-SHA256 of the project secret (`.cdktf-alb/secret` in the project
+   * directory, created on first synth) and this LB's id: stable across synths, different per LB
+   */
   readonly cookieSecret?: string;
-  readonly quotas?: Partial<QuotasModel>;
+  /**
+   * Quotas (listeners, backend services, server groups, targets per group).
+   * @default - JD Cloud's defaults: 20, 20, 20, 100
+   */
+  readonly quotas?: LoadBalancerQuotas;
+}
+
+/** What the load-balancer checks see: the settings and the construct path they are reported under. */
+export interface LoadBalancerSpec extends LoadBalancerSettings {
+  /** Construct path of the load balancer, for messages. */
+  readonly path: string;
 }
 
 export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones: readonly string[]):

@@ -11,11 +11,33 @@ export interface InstanceRef {
   readonly vpcPath: string;
 }
 
-export interface TargetSpec {
+/**
+ * A target's own fields: TargetProps without the instance, which the constructs give as an
+ * availability-group instance and the model as an InstanceRef. Not a public type of its own:
+ * jsii erases it and lists these fields on TargetProps, the public struct.
+ * @jsii ignore
+ */
+export interface TargetSettings {
+  /**
+   * IPv4 address of the server; it must lie in the load balancer's VPC.
+   * @default - none; give exactly one of address and instance
+   */
   readonly address?: string;
-  readonly instance?: InstanceRef;
+  /**
+   * Port on the server (0..65535). 0 uses the backend service's port.
+   * @default 0
+   */
   readonly port?: number;
+  /**
+   * Weight (0..100). 0 = the target receives no new traffic.
+   * @default 10
+   */
   readonly weight?: number;
+}
+
+/** What the target checks see: the settings and the instance as a reference. */
+export interface TargetSpec extends TargetSettings {
+  readonly instance?: InstanceRef;
 }
 
 export interface TargetModel {
