@@ -16,6 +16,7 @@ import { TokenBucket } from './proxy/limits';
 import { ListenerServer } from './proxy/listener';
 import { BackendRuntime, Route } from './proxy/routes';
 import { buildTlsMaterial, TlsMaterial } from './proxy/tls';
+import type { UpstreamPool } from './proxy/h1-upstream';
 import { UpstreamRegistry } from './proxy/upstreams';
 
 /** How long a listener removed by a reload may take to finish its in-flight work. */
@@ -34,7 +35,7 @@ class WorkerDataPlane implements DataPlane {
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
 
-  constructor(private readonly observer: DataPlaneObserver) {}
+  constructor(private readonly observer: DataPlaneObserver, private readonly limitShares: number) {}
 
   apply(config: LbConfig, bindAddress: string): Promise<void> {
     // Serialised: a second reload waits for the first to finish switching.
@@ -103,8 +104,8 @@ class WorkerDataPlane implements DataPlane {
         : null,
       hsts: l.protocol === 'HTTPS' ? hstsValue(l.hsts) : null,
       secureCookie: l.protocol === 'HTTPS',
-      limiter: isHttp && l.limits.qps > 0 ? new TokenBucket(l.limits.qps) : null,
-      maxConnections: l.limits.activeConnections < 0 ? Infinity : l.limits.activeConnections,
+      limiter: isHttp && l.limits.qps > 0 ? new TokenBucket(shareOf(l.limits.qps, this.limitShares)) : null,
+      maxConnections: l.limits.activeConnections < 0 ? Infinity : shareOf(l.limits.activeConnections, this.limitShares),
       sni: material === null ? null : material.sni,
     };
   }
@@ -172,7 +173,7 @@ class WorkerDataPlane implements DataPlane {
   }
 
   private releaseUnusedUpstreams(backends: Map<string, BackendRuntime>): void {
-    const inUse = new Set<import('undici').Pool>();
+    const inUse = new Set<UpstreamPool>();
     for (const b of backends.values()) for (const u of b.upstreams) inUse.add(u);
     this.upstreams.retainOnly(inUse);
   }
@@ -208,6 +209,23 @@ class WorkerDataPlane implements DataPlane {
   }
 }
 
-export function createDataPlane(observer: DataPlaneObserver): DataPlane {
-  return new WorkerDataPlane(observer);
+/**
+ * A worker's part of a per-node limit. The config's qps and activeConnections limits are per
+ * node; each worker enforces its own share without talking to the others (the primary hands
+ * out connections round-robin, so the shares fill evenly). Rounded up: a node never allows
+ * less than its configured limit.
+ */
+function shareOf(nodeLimit: number, shares: number): number {
+  return Math.max(1, Math.ceil(nodeLimit / shares));
+}
+
+/**
+ * @param limitShares how many data planes of this node split its listeners' limits (the
+ *   worker count; 1 when the data plane serves alone).
+ */
+export function createDataPlane(observer: DataPlaneObserver, limitShares = 1): DataPlane {
+  if (!Number.isInteger(limitShares) || limitShares < 1) {
+    throw new Error(`createDataPlane: limitShares ${limitShares} is not allowed; allowed: an integer >= 1`);
+  }
+  return new WorkerDataPlane(observer, limitShares);
 }

@@ -40,9 +40,11 @@ export class WorkerPool {
     // pile onto one or two workers (Node's docs report >70% on 2 of 8), which defeats the
     // per-core workers and makes least-connections per worker meaningless. The price is one
     // accept + fd hand-off in the primary per new connection, which keep-alive amortises;
-    // the primary does no other per-request work. Set explicitly: Windows and the
-    // NODE_CLUSTER_SCHED_POLICY variable would choose otherwise.
-    cluster.schedulingPolicy = cluster.SCHED_RR;
+    // the primary does no other per-request work. With a single worker there is nothing to
+    // balance, so that hop is pure overhead and the worker accepts for itself (SCHED_NONE;
+    // measured in .notes/speed.md). Set explicitly: Windows and the NODE_CLUSTER_SCHED_POLICY
+    // variable would choose otherwise.
+    cluster.schedulingPolicy = count === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
   }
 
   /** Forks every worker and initializes it; rejects (after stopping them) if any fails. */

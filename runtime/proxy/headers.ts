@@ -3,7 +3,7 @@
  *
  * Everything that depends only on the config (which X-Forwarded-* fields a backend wants, the
  * listener's scheme and port, the HSTS value) is computed once per config load into a
- * HeaderPlan; the per-request functions below only walk the raw header arrays Node and undici
+ * HeaderPlan; the per-request functions below only walk the raw header arrays Node's parsers
  * already give us, so no header object is built per request.
  */
 import { ForwardedHeadersConfig, HstsConfig } from '../../lib/config/types';
@@ -38,7 +38,30 @@ export interface HeaderPlan {
    * business, not the application's.
    */
   readonly stickyPrefix: string | null;
+  /**
+   * `special[name.length]` is 1 when a field name of that length could be one this plan acts
+   * on (hop-by-hop, Host, X-Forwarded-*, Cookie): every other name is forwarded without
+   * lower-casing it — most request fields (User-Agent, Accept...) never need the comparison.
+   */
+  readonly special: Uint8Array;
 }
+
+/** Longest field name a length filter tracks; longer names are always compared. */
+const MAX_TRACKED_NAME = 63;
+
+function lengthFilter(names: Iterable<string>): Uint8Array {
+  const out = new Uint8Array(MAX_TRACKED_NAME + 1);
+  for (const n of names) if (n.length <= MAX_TRACKED_NAME) out[n.length] = 1;
+  return out;
+}
+
+/** True when a field name of this length may be in the filter (then compare it in lower case). */
+function mayBeSpecial(filter: Uint8Array, length: number): boolean {
+  return length > MAX_TRACKED_NAME || filter[length] === 1;
+}
+
+/** Response fields acted on: hop-by-hop ones and Cache-Control (cookie `nocache` semantics). */
+const RESPONSE_SPECIAL = lengthFilter([...HOP_BY_HOP, 'cache-control']);
 
 export function buildHeaderPlan(scheme: 'http' | 'https', listenerPort: number,
   fwd: ForwardedHeadersConfig, stickyCookieName: string | null): HeaderPlan {
@@ -48,6 +71,7 @@ export function buildHeaderPlan(scheme: 'http' | 'https', listenerPort: number,
   if (fwd.host) owned.add('x-forwarded-host');
   if (fwd.lbIp) owned.add('x-forwarded-lbip');
   if (fwd.clientPort) owned.add('x-forwarded-client-port');
+  const special = lengthFilter([...HOP_BY_HOP, ...owned, 'x-forwarded-for', 'host', 'cookie']);
   return {
     proto: fwd.proto ? scheme : null,
     port: fwd.port ? String(listenerPort) : null,
@@ -56,6 +80,7 @@ export function buildHeaderPlan(scheme: 'http' | 'https', listenerPort: number,
     clientPort: fwd.clientPort,
     owned,
     stickyPrefix: stickyCookieName === null ? null : `${stickyCookieName}=`,
+    special,
   };
 }
 
@@ -71,7 +96,7 @@ export function hstsValue(hsts: HstsConfig | null): string | null {
  * nothing beyond the split.
  */
 function connectionTokens(values: string | null): Set<string> | null {
-  if (values === null) return null;
+  if (values === null || isPlainConnectionOption(values)) return null;
   let out: Set<string> | null = null;
   const parts = values.split(',');
   for (let i = 0; i < parts.length; i++) {
@@ -81,6 +106,14 @@ function connectionTokens(values: string | null): Set<string> | null {
     out.add(t);
   }
   return out;
+}
+
+/** `keep-alive` or `close` alone: what nearly every client and target sends, checked without splitting. */
+function isPlainConnectionOption(value: string): boolean {
+  const n = value.length;
+  if (n !== 10 && n !== 5) return false;
+  const lower = value.toLowerCase();
+  return lower === 'keep-alive' || lower === 'close';
 }
 
 /** Joined values of every `Connection` field in a raw header list. */
@@ -111,6 +144,10 @@ export function upstreamRequestHeaders(raw: readonly string[], plan: HeaderPlan,
   let host: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
+    if (named === null && !mayBeSpecial(plan.special, name.length)) {
+      out.push(name, raw[i + 1]);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) {
       if (lower === 'te' && teHasTrailers(raw[i + 1])) out.push('te', 'trailers');
@@ -153,15 +190,15 @@ function withoutCookie(value: string, prefix: string): string {
 }
 
 /**
- * Copies a target's raw response headers (Buffers from undici) into `out` as strings,
+ * Copies a target's raw response headers (as parsed by ./h1-upstream.ts) into `out`,
  * dropping hop-by-hop fields (Node re-frames the body itself). Returns whether the response
  * carried a Cache-Control field (for cookie `nocache` semantics).
  */
-export function copyResponseHeaders(raw: readonly Buffer[], out: string[]): boolean {
+export function copyResponseHeaders(raw: readonly string[], out: string[]): boolean {
   let named: Set<string> | null = null;
   for (let i = 0; i < raw.length; i += 2) {
-    if (raw[i].length === 10 && raw[i].toString('latin1').toLowerCase() === 'connection') {
-      const t = connectionTokens(raw[i + 1].toString('latin1'));
+    if (raw[i].length === 10 && raw[i].toLowerCase() === 'connection') {
+      const t = connectionTokens(raw[i + 1]);
       if (t !== null) {
         if (named === null) named = t; else for (const x of t) named.add(x);
       }
@@ -169,12 +206,16 @@ export function copyResponseHeaders(raw: readonly Buffer[], out: string[]): bool
   }
   let cacheControl = false;
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1');
+    const name = raw[i];
+    if (named === null && !mayBeSpecial(RESPONSE_SPECIAL, name.length)) {
+      out.push(name, raw[i + 1]);
+      continue;
+    }
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower)) continue;
     if (named !== null && named.has(lower)) continue;
     if (lower === 'cache-control') cacheControl = true;
-    out.push(name, raw[i + 1].toString('latin1'));
+    out.push(name, raw[i + 1]);
   }
   return cacheControl;
 }

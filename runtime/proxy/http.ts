@@ -1,7 +1,7 @@
 /**
- * The HTTP request path: one ProxyExchange per client request, which is also the undici
- * dispatch handler for the upstream attempt(s). Keeping the whole exchange in one object
- * means a request costs one allocation of ours plus the header array, with no closures.
+ * The HTTP request path: one ProxyExchange per client request, which is also the upstream
+ * handler (./h1-upstream.ts) for the attempt(s). Keeping the whole exchange in one object
+ * means a request costs one allocation of ours plus the header arrays.
  *
  * Retry policy (nginx `proxy_next_upstream error timeout` semantics): a failure to connect is
  * retried on another target for any method (nothing was sent); a connection that closed
@@ -10,9 +10,9 @@
  * are passive health failures.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher } from 'undici';
 import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
+import { UpstreamError, UpstreamHandler, UpstreamRequest } from './h1-upstream';
 import { copyResponseHeaders, normaliseIp, upstreamRequestHeaders } from './headers';
 import { BackendRuntime, ListenerState, Route } from './routes';
 
@@ -33,7 +33,6 @@ export const ANSWERS = {
   connectTimeout: answer(504, '504 Gateway Timeout: connecting to the target timed out'),
   responseTimeout: answer(504, '504 Gateway Timeout: the target did not answer in time'),
   badTarget: answer(400, '400 Bad Request: the request target must be an absolute path'),
-  badRequest: answer(400, '400 Bad Request'),
 } as const;
 
 /** Socket property set at accept time when the connection is beyond activeConnections. */
@@ -91,7 +90,7 @@ function onClientDrain(this: ServerResponse): void {
 }
 function ignoreError(): void { /* the exchange reacts to 'close' instead */ }
 
-class ProxyExchange implements Dispatcher.DispatchHandler {
+class ProxyExchange implements UpstreamHandler {
   private readonly backend: BackendRuntime;
   private readonly clientIp: string;
   private peer: Peer | null = null;
@@ -99,10 +98,10 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
   private holding = false;
   private tried: Set<Peer> | null = null;
   private attempts = 0;
-  private opts: Dispatcher.DispatchOptions | null = null;
+  private opts: UpstreamRequest | null = null;
   private hasBody = false;
   private connected = false;
-  private abortUpstream: ((err?: Error) => void) | null = null;
+  private abortUpstream: (() => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
   private drainHooked = false;
   private responded = false;
@@ -151,12 +150,11 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     const sock = req.socket;
     this.opts = {
       path: req.url as string,
-      method: req.method as Dispatcher.HttpMethod,
+      method: req.method as string,
       headers: upstreamRequestHeaders(req.rawHeaders, this.route.plan!, this.clientIp,
         sock.remotePort ?? 0, normaliseIp(sock.localAddress), null),
       body: this.hasBody ? req : null,
-      headersTimeout: backend.responseTimeoutMs,
-      bodyTimeout: backend.responseTimeoutMs,
+      timeoutMs: backend.responseTimeoutMs,
     };
     this.dispatch();
   }
@@ -167,12 +165,12 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     this.abortUpstream = null;
     this.upstreamStart = performance.now();
     const peer = this.peer as Peer;
-    this.backend.upstreams[peer.index].dispatch(this.opts as Dispatcher.DispatchOptions, this);
+    this.backend.upstreams[peer.index].dispatch(this.opts as UpstreamRequest, this);
   }
 
-  // ---- undici handler -------------------------------------------------------------------
+  // ---- upstream handler ----------------------------------------------------------------
 
-  onConnect(abort: (err?: Error) => void): void {
+  onConnect(abort: () => void): void {
     if (this.done) {
       abort();
       return;
@@ -185,8 +183,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
-    if (statusCode < 200) return true; // 1xx informational from the target: not forwarded
+  onHeaders(statusCode: number, rawHeaders: string[], resume: () => void, statusText: string): boolean {
     if (this.done) return false;
     const peer = this.peer as Peer;
     const backend = this.backend;
@@ -245,20 +242,16 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       return;
     }
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'UND_ERR_HEADERS_TIMEOUT') {
+    if (code === UpstreamError.HEADERS_TIMEOUT) {
       this.answerLocally(ANSWERS.responseTimeout);
-      return;
-    }
-    if (code === 'UND_ERR_INVALID_ARG') {
-      this.answerLocally(ANSWERS.badRequest);
       return;
     }
     const peer = this.peer as Peer;
     // A pool closed by a reload (its target left the config) says nothing about the target.
-    const poolGone = code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED';
+    const poolGone = code === UpstreamError.POOL_CLOSED || code === UpstreamError.POOL_DESTROYED;
     const connectFailure = !this.connected;
     if (connectFailure && !poolGone) {
-      const reason = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'CONNECT_TIMEOUT' : 'CONNECT_FAILED';
+      const reason = code === UpstreamError.CONNECT_TIMEOUT ? 'CONNECT_TIMEOUT' : 'CONNECT_FAILED';
       this.backend.pool.reportFailure(peer, Date.now());
       this.observer.targetFailed(this.backend.id, peer.id, reason);
     }
@@ -277,7 +270,7 @@ class ProxyExchange implements Dispatcher.DispatchHandler {
       }
     }
     if (connectFailure) {
-      this.answerLocally(code === 'UND_ERR_CONNECT_TIMEOUT' ? ANSWERS.connectTimeout : ANSWERS.refused);
+      this.answerLocally(code === UpstreamError.CONNECT_TIMEOUT ? ANSWERS.connectTimeout : ANSWERS.refused);
     } else {
       this.answerLocally(ANSWERS.badResponse);
     }

@@ -4,10 +4,10 @@
  * request in flight keeps the route it started with while new requests see the new one.
  */
 import type { Socket } from 'node:net';
-import type { Pool } from 'undici';
 import { BackendServiceConfig, ListenerConfig } from '../../lib/config/types';
 import { BackendPool } from '../pool/backend-pool';
 import type { StickyCookie } from '../persistence/cookie';
+import type { UpstreamPool } from './h1-upstream';
 import { HeaderPlan } from './headers';
 import { TokenBucket } from './limits';
 import { SniTable } from './tls';
@@ -16,8 +16,8 @@ export interface BackendRuntime {
   readonly id: string;
   readonly config: BackendServiceConfig;
   readonly pool: BackendPool;
-  /** undici connection pools indexed by Peer.index (HTTP backends); empty for TCP backends. */
-  readonly upstreams: readonly Pool[];
+  /** Keep-alive connection pools indexed by Peer.index (HTTP backends); empty for TCP backends. */
+  readonly upstreams: readonly UpstreamPool[];
   /** Session-cookie codec when persistence is on, else null. */
   readonly sticky: StickyCookie | null;
   readonly connectTimeoutMs: number;

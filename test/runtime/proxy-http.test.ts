@@ -6,7 +6,8 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { backend, lbConfig, listener, target } from './helpers/config';
 import { HttpBackend, startBlackholeTarget, startHttpBackend } from './helpers/backends';
-import { request, startDataPlane, StartedDataPlane } from './helpers/dataplane';
+import { RecordingObserver, request, startDataPlane, StartedDataPlane } from './helpers/dataplane';
+import { createDataPlane } from '../../runtime/dataplane';
 import { freePort, sleep } from './helpers/net';
 
 const LB = '127.0.3.10';
@@ -325,6 +326,25 @@ test('activeConnections and qps limits answer 503', async () => {
   expect(ok).toBeGreaterThanOrEqual(5);
   expect(ok).toBeLessThan(20);
   expect(statuses.filter((x) => x === 503).length).toBe(20 - ok);
+});
+
+test('per-node limits are split between the workers of a node: each enforces its share, rounded up', async () => {
+  const [be] = await httpBackends(['s']);
+  const port = await freePort(LB);
+  // A node limit of 3 connections over 2 workers: this worker's share is ceil(3 / 2) = 2.
+  started.push(await startDataPlane(lbConfig([
+    listener('share', port, 'web', { limits: { qps: -1, activeConnections: 3 } }),
+  ], [backend('web', [target('s', BE, be.port)])]), LB, 2));
+  const held = [net.connect({ host: LB, port }), net.connect({ host: LB, port })];
+  await Promise.all(held.map((c) => new Promise((r) => c.once('connect', r))));
+  await sleep(50);
+  const over = await request({ host: LB, port, path: '/' });
+  expect(over.status).toBe(503);
+  expect(over.body).toMatch(/active-connection limit/);
+  held.forEach((c) => c.destroy());
+  await sleep(100);
+  expect((await request({ host: LB, port, path: '/' })).status).toBe(200);
+  expect(() => createDataPlane(new RecordingObserver(), 0)).toThrow(/limitShares 0 is not allowed; allowed: an integer >= 1/);
 });
 
 test('listener idle timeout closes an idle keep-alive client connection', async () => {

@@ -32,9 +32,9 @@ export interface StartedDataPlane {
   observer: RecordingObserver;
 }
 
-export async function startDataPlane(config: LbConfig, bindAddress: string): Promise<StartedDataPlane> {
+export async function startDataPlane(config: LbConfig, bindAddress: string, limitShares = 1): Promise<StartedDataPlane> {
   const observer = new RecordingObserver();
-  const dp = createDataPlane(observer);
+  const dp = createDataPlane(observer, limitShares);
   await dp.apply(config, bindAddress);
   return { dp, observer };
 }
