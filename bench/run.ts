@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick | --profile | options]`: this runtime beside nginx, HAProxy,
- * @fastify/http-proxy and http-proxy on the same machine, in one run. See .notes/bench.md.
+ * @fastify/http-proxy and http-proxy on the same machine, in one run. See docs/benchmarks.md.
  *
  * CPU split on the 2-core machine (taskset): the load generator (wrk, 1 thread / the Node TCP
  * client) and the backend set (nginx, 1 worker; the TCP source) share CPU 1; a proxy with one

@@ -1,4 +1,4 @@
-/** The Markdown view of the results (stdout and .notes/bench.md). */
+/** The Markdown view of the results (stdout and docs/benchmarks.md). */
 import { ScenarioResult, Row } from './results';
 
 const LABELS: Record<string, string> = {

@@ -42,7 +42,7 @@ export class WorkerPool {
     // accept + fd hand-off in the primary per new connection, which keep-alive amortises;
     // the primary does no other per-request work. With a single worker there is nothing to
     // balance, so that hop is pure overhead and the worker accepts for itself (SCHED_NONE;
-    // measured in .notes/speed.md). Set explicitly: Windows and the NODE_CLUSTER_SCHED_POLICY
+    // measured in docs/performance-notes.md). Set explicitly: Windows and the NODE_CLUSTER_SCHED_POLICY
     // variable would choose otherwise.
     cluster.schedulingPolicy = count === 1 ? cluster.SCHED_NONE : cluster.SCHED_RR;
   }
