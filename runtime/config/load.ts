@@ -15,6 +15,8 @@ export interface LoadedConfig {
   /** sha256 of the file bytes (what `reload` waits for in /status). */
   hash: string;
   file: string;
+  /** The file's bytes as read: workers are handed exactly these (see ../process/config-files). */
+  bytes: Buffer;
 }
 
 export interface LoadOptions {
@@ -29,8 +31,12 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedC
   } catch (err) {
     throw new ConfigError(file, [{ path: '/', message: `cannot read config file: ${(err as Error).message}` }]);
   }
-  const hash = configHash(bytes);
-  return { config: parseConfig(bytes.toString('utf8'), file, options), hash, file };
+  return loadConfigBytes(bytes, file, options);
+}
+
+/** loadConfigFile for bytes already read (the primary hashes a reload's file before checking it). */
+export function loadConfigBytes(bytes: Buffer, file: string, options: LoadOptions = {}): LoadedConfig {
+  return { config: parseConfig(bytes.toString('utf8'), file, options), hash: configHash(bytes), file, bytes };
 }
 
 export function parseConfig(text: string, file: string, options: LoadOptions = {}): LbConfig {

@@ -282,6 +282,15 @@ export class ActiveHealthChecker {
 }
 
 /** Validates the health-check settings; returns the compiled expected codes for HTTP checks. */
+/**
+ * Checks a backend's health-check settings (and target id uniqueness) the way the checker's
+ * constructor and update() do, without building per-target state: the primary refuses a bad
+ * config with it before any worker sees the config. Throws with the reason.
+ */
+export function checkHealthSettings(backend: BackendServiceConfig): void {
+  compileChecks(backend);
+}
+
 function compileChecks(backend: BackendServiceConfig): ExpectedCodes | null {
   const hc: HealthCheckConfig = backend.healthCheck;
   const ids = new Set<string>();

@@ -3,6 +3,7 @@
  * admin endpoint, runs the data-plane workers and the node's health checks, reloads on SIGHUP
  * and drains on SIGTERM/SIGINT. It proxies nothing itself.
  */
+import cluster from 'cluster';
 import * as fs from 'fs';
 import { AggregatorRegistry } from 'prom-client';
 import { LbConfig } from '../../lib/config/types';
@@ -10,13 +11,15 @@ import { AdminServer, startAdminServer } from '../admin/server';
 import { buildStatus, ReloadOutcome } from '../admin/status';
 import { configHash } from '../config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
-import { loadConfigFile, LoadedConfig } from '../config/load';
+import { loadConfigBytes, loadConfigFile, LoadedConfig } from '../config/load';
 import { createDataPlane } from '../dataplane';
 import { AccessLogTarget, createAccessLog } from '../log/access-log';
 import { createEventLog, EventLog } from '../log/event-log';
 import { NodeMetrics } from '../metrics/node-metrics';
 import { RequestMetrics } from '../metrics/request-metrics';
+import { ConfigFileRef, ConfigFiles } from './config-files';
 import { HealthHub } from './health-hub';
+import type { TargetVerdict } from './ipc';
 import { InProcessWorkerHandle, WorkerHandle } from './worker-handle';
 import { WorkerObserver } from './worker-observer';
 import { WorkerPool } from './worker-pool';
@@ -34,6 +37,22 @@ export interface RunOptions {
   stateDir?: string;
   /** How long a stop waits for in-flight requests. */
   drainMs: number;
+}
+
+/**
+ * V8's young generation per worker (MiB per semi-space; V8's default grows to 16). A proxy
+ * worker allocates in bursts (a wave of new connections, a reload) and V8 keeps the grown
+ * semi-spaces committed afterwards: measured with 10,000 idle keep-alive connections on one
+ * worker, 8 MiB keeps ~10 MiB less resident than the default at no measurable cost in small
+ * keep-alive req/s (2 MiB saves the same but costs ~2-3 % CPU per request). An explicit
+ * --max-semi-space-size in NODE_OPTIONS or the node command line wins.
+ */
+const WORKER_SEMI_SPACE_MIB = 8;
+
+/** Node flags for the worker processes: the primary's own, plus the young-generation cap. */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const set = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--max[-_]semi[-_]space[-_]size\b/.test(a));
+  return set ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
 }
 
 /** A worker must answer a status/metrics question within this, or it is reported as silent. */
@@ -58,6 +77,8 @@ export class Primary {
   private generation = 0;
   private reloadChain: Promise<void> = Promise.resolve();
   private reloadQueued = false;
+  /** The primary's copies of the configs in use, which worker processes read (./config-files). */
+  private readonly configFiles = new ConfigFiles();
 
   constructor(private readonly options: RunOptions) {
     this.log = createEventLog('primary', options.node);
@@ -109,8 +130,10 @@ export class Primary {
       if (this.options.workers === 0) {
         await this.startInProcess();
       } else {
+        cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
         this.pool = new WorkerPool(this.options.workers, {
           node: this.options.node, accessLog: this.options.accessLog, drainMs: this.options.drainMs,
+          workers: this.options.workers,
         }, {
           initialize: (handle) => this.initializeWorker(handle),
           onTargetFailed: (b, t, reason) => this.onTargetFailed(b, t, reason),
@@ -121,6 +144,7 @@ export class Primary {
     } catch (err) {
       await this.admin.close();
       this.removeStateFiles();
+      this.configFiles.dispose();
       throw err;
     }
     this.health.start();
@@ -165,6 +189,7 @@ export class Primary {
     }
     if (this.admin) await this.admin.close();
     this.removeStateFiles();
+    this.configFiles.dispose();
     this.log.info('stopped');
     process.exit(0);
   }
@@ -186,6 +211,7 @@ export class Primary {
    */
   private crash(err: Error): void {
     this.log.fatal({ err: { message: err.message, stack: err.stack } }, 'primary crashed');
+    this.configFiles.dispose();
     process.exit(70);
   }
 
@@ -204,12 +230,36 @@ export class Primary {
   private async initializeWorker(handle: WorkerHandle): Promise<void> {
     for (;;) {
       const generation = this.generation;
-      await handle.apply(this.current.config, this.bindAddress);
+      try {
+        await handle.apply(this.current.config, this.bindAddress, this.workerSource(this.current));
+      } catch (err) {
+        // A reload committed meanwhile (and may have removed the file this apply read): retry
+        // with the new config; otherwise the worker really cannot serve it.
+        if (generation === this.generation) throw err;
+      }
       if (generation === this.generation) break;
     }
-    for (const { backendId, state } of this.health.allStates()) {
-      handle.setTargetHealth(backendId, state.targetId, state.healthy);
+    handle.setTargetHealthMany(this.allVerdicts());
+  }
+
+  /**
+   * Where worker processes read `loaded` (./config-files); undefined — the document then goes
+   * inline over IPC, slower for large configs but equivalent — when the copy cannot be written
+   * (e.g. a full or read-only temp directory).
+   */
+  private workerSource(loaded: LoadedConfig): ConfigFileRef | undefined {
+    if (this.options.workers === 0) return undefined;
+    try {
+      return this.configFiles.put(loaded.hash, loaded.bytes);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'cannot write the config copy for the workers; sending it over IPC');
+      return undefined;
     }
+  }
+
+  /** Every current active-check verdict, for a worker to re-sync with (one message each). */
+  private allVerdicts(): TargetVerdict[] {
+    return this.health.allStates().map(({ backendId, state }): TargetVerdict => [backendId, state.targetId, state.healthy]);
   }
 
   private workerHandles(): WorkerHandle[] {
@@ -222,8 +272,10 @@ export class Primary {
     const source = staged ?? this.configFile;
     this.metrics.reloads.inc();
     let hash: string | null = null;
+    let bytes: Buffer | null = null;
     try {
-      hash = configHash(fs.readFileSync(source));
+      bytes = fs.readFileSync(source);
+      hash = configHash(bytes);
     } catch {
       // loadConfigFile reports the read error below.
     }
@@ -231,7 +283,7 @@ export class Primary {
 
     let next: LoadedConfig;
     try {
-      next = loadConfigFile(source, { node: this.options.node });
+      next = bytes !== null ? loadConfigBytes(bytes, source, { node: this.options.node }) : loadConfigFile(source, { node: this.options.node });
     } catch (err) {
       const message = err instanceof ConfigError ? `invalid config:\n${formatIssues(err.issues)}` : (err as Error).message;
       return this.reloadFailed(hash, message, staged);
@@ -245,15 +297,17 @@ export class Primary {
     const bind = this.resolveBindAddress(next.config);
     const handles = this.workerHandles();
     const applied: WorkerHandle[] = [];
+    const nextSource = this.workerSource(next);
     const results = await Promise.allSettled(handles.map(async (h) => {
-      await h.apply(next.config, bind);
+      await h.apply(next.config, bind, nextSource);
       applied.push(h);
     }));
     const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failure) {
       // All or nothing: workers that took the new config go back to the old one, so every
       // worker keeps serving the same document.
-      await Promise.allSettled(applied.map((h) => h.apply(previous.config, previousBind)));
+      const previousSource = this.workerSource(previous);
+      await Promise.allSettled(applied.map((h) => h.apply(previous.config, previousBind, previousSource)));
       return this.reloadFailed(next.hash, `a worker could not apply the config: ${(failure.reason as Error).message}`, staged);
     }
 
@@ -261,9 +315,8 @@ export class Primary {
     this.bindAddress = bind;
     this.generation++;
     this.health.sync(next.config);
-    for (const h of handles) {
-      for (const { backendId, state } of this.health.allStates()) h.setTargetHealth(backendId, state.targetId, state.healthy);
-    }
+    const verdicts = this.allVerdicts();
+    for (const h of handles) h.setTargetHealthMany(verdicts);
     if (staged && this.files) {
       fs.renameSync(staged, this.files.config);
       this.configFile = this.files.config;
@@ -272,11 +325,13 @@ export class Primary {
       this.log.warn({ from: previous.config.admin.port, to: next.config.admin.port },
         'admin port changes take effect at the next restart');
     }
+    this.configFiles.keepOnly([next.hash]);
     this.lastReload = { ok: true, hash: next.hash, error: null, at: new Date().toISOString() };
     this.log.info({ configHash: next.hash, workers: handles.length }, 'reload applied');
   }
 
   private reloadFailed(hash: string | null, error: string, staged: string | null): void {
+    this.configFiles.keepOnly([this.current.hash]);
     this.metrics.reloadsFailed.inc();
     this.lastReload = { ok: false, hash, error, at: new Date().toISOString() };
     this.log.error({ hash, error }, 'reload refused; the previous config keeps serving');

@@ -7,15 +7,22 @@ import type { Worker } from 'cluster';
 import { LbConfig } from '../../lib/config/types';
 import { DataPlane } from '../dataplane-types';
 import { AccessLog } from '../log/access-log';
-import { PrimaryMessage, WorkerMessage, WorkerMetrics, WorkerReport, isWorkerMessage } from './ipc';
+import type { ConfigFileRef } from './config-files';
+import { PrimaryMessage, TargetVerdict, WorkerMessage, WorkerMetrics, WorkerReport, isWorkerMessage } from './ipc';
 
 export interface WorkerHandle {
   /** Stable per pool slot generation: 1, 2, ... (in-process: 0). */
   readonly id: number;
   readonly pid: number;
   readonly startedAt: Date;
-  apply(config: LbConfig, bindAddress: string): Promise<void>;
+  /**
+   * Serves `config`. A worker process reads it from `source` when given (the same bytes,
+   * verified by hash: much cheaper than sending a large document over IPC).
+   */
+  apply(config: LbConfig, bindAddress: string, source?: ConfigFileRef): Promise<void>;
   setTargetHealth(backendId: string, targetId: string, healthy: boolean): void;
+  /** The same for many targets at once (one IPC message). */
+  setTargetHealthMany(verdicts: TargetVerdict[]): void;
   /** null when the worker did not answer in time (busy or exiting). */
   report(timeoutMs: number): Promise<WorkerReport | null>;
   /** The worker's metric registry as JSON; null when it did not answer in time. */
@@ -76,12 +83,18 @@ export class ClusterWorkerHandle implements WorkerHandle {
     return this.worker.process.pid ?? -1;
   }
 
-  apply(config: LbConfig, bindAddress: string): Promise<void> {
-    return this.request(APPLY_TIMEOUT_MS, 'apply', (id) => ({ kind: 'alb:apply', id, config, bindAddress })) as Promise<void>;
+  apply(config: LbConfig, bindAddress: string, source?: ConfigFileRef): Promise<void> {
+    return this.request(APPLY_TIMEOUT_MS, 'apply', (id) => (source !== undefined
+      ? { kind: 'alb:applyFile', id, source, bindAddress }
+      : { kind: 'alb:apply', id, config, bindAddress })) as Promise<void>;
   }
 
   setTargetHealth(backendId: string, targetId: string, healthy: boolean): void {
     this.send({ kind: 'alb:health', backendId, targetId, healthy });
+  }
+
+  setTargetHealthMany(verdicts: TargetVerdict[]): void {
+    if (verdicts.length > 0) this.send({ kind: 'alb:healthMany', verdicts });
   }
 
   async report(timeoutMs: number): Promise<WorkerReport | null> {
@@ -166,6 +179,10 @@ export class InProcessWorkerHandle implements WorkerHandle {
     } catch {
       // A verdict for a target the data plane no longer has: the next sync repeats the current ones.
     }
+  }
+
+  setTargetHealthMany(verdicts: TargetVerdict[]): void {
+    for (const [backendId, targetId, healthy] of verdicts) this.setTargetHealth(backendId, targetId, healthy);
   }
 
   async report(): Promise<WorkerReport | null> {

@@ -8,4 +8,9 @@ export interface WorkerSettings {
   accessLog: AccessLogTarget;
   /** Drain bound used when the primary disappears without saying how long to drain. */
   drainMs: number;
+  /**
+   * Number of workers of this node: each enforces 1/workers of the per-node listener limits
+   * (qps, activeConnections) — see createDataPlane.
+   */
+  workers: number;
 }

@@ -134,9 +134,12 @@ export interface RunningNode {
 
 const started = new Set<ChildProcess>();
 
-export async function startNode(args: string[], opts: { waitServing?: boolean; adminHost?: string } = {}): Promise<RunningNode> {
+export async function startNode(args: string[],
+  opts: { waitServing?: boolean; adminHost?: string; env?: Record<string, string> } = {}): Promise<RunningNode> {
   // Own process group, so kill() takes the workers down with the primary.
-  const child = spawn(process.execPath, [BUNDLE, ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BUNDLE, ...args], {
+    detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ? { ...process.env, ...opts.env } : process.env,
+  });
   started.add(child);
   let err = '';
   let out = '';

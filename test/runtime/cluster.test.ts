@@ -3,6 +3,7 @@
  * replaced, and SIGTERM drains an in-flight request before the node exits.
  */
 import * as fs from 'fs';
+import * as net from 'net';
 import {
   backend, ensureBundle, get, getJson, killAllStarted, lbConfig, listener, processAlive, RunningNode, sleep,
   startBackend, startNode, tempDir, TestBackend, waitFor, writeJson,
@@ -79,6 +80,34 @@ test('SIGTERM stops accepting, drains an in-flight slow request, then exits 0 wi
     for (const pid of workerPids) expect(processAlive(pid)).toBe(false);
     expect(node.stderr()).toContain('"msg":"stopped"');
   } finally {
+    node.kill();
+  }
+});
+
+test('per-node listener limits are split between the workers: 2 connections over 2 workers is 1 each', async () => {
+  const file = writeJson(dir, 'limits.json', lbConfig(ADDR, [listener('main', PORT, 'web', { limits: { qps: -1, activeConnections: 2 } })],
+    [backend('web', [{ id: 'app', port: app.port }])]));
+  const node = await startNode(['run', '--config', file, '--bind', ADDR, '--workers', '2', '--access-log', 'off'], { adminHost: ADDR });
+  const held: net.Socket[] = [];
+  try {
+    // The primary hands new connections to the workers in turn (SCHED_RR): one held on each.
+    for (let i = 0; i < 2; i++) {
+      const c = net.connect({ host: ADDR, port: PORT });
+      c.on('error', () => undefined);
+      await new Promise((r) => c.once('connect', r));
+      held.push(c);
+    }
+    await sleep(100);
+    // The third connection lands on a worker already at its share (1): refused with 503,
+    // although the node as a whole holds only 2 — the node limit, not 2 per worker.
+    const over = await get(ADDR, PORT, '/third');
+    expect(over.status).toBe(503);
+    expect(over.body).toMatch(/active-connection limit/);
+    held.forEach((c) => c.destroy());
+    await sleep(200);
+    expect((await get(ADDR, PORT, '/after')).status).toBe(200);
+  } finally {
+    held.forEach((c) => c.destroy());
     node.kill();
   }
 });

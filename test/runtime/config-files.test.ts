@@ -1,0 +1,66 @@
+/**
+ * The primary's copies of validated configs that worker processes read (runtime/process/
+ * config-files): written once per hash, private, verified by hash on read, cleaned up.
+ */
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ConfigFiles, readConfigFile } from '../../runtime/process/config-files';
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const stores: ConfigFiles[] = [];
+
+function store(): ConfigFiles {
+  const s = new ConfigFiles();
+  stores.push(s);
+  return s;
+}
+
+afterEach(() => {
+  for (const s of stores.splice(0)) s.dispose();
+});
+
+test('a worker reads back exactly the document the primary wrote, from a private file', () => {
+  const bytes = Buffer.from(JSON.stringify({ schemaVersion: 1, cookieSecret: 's'.repeat(64), targets: [1, 2, 3] }));
+  const ref = store().put(sha256(bytes), bytes);
+  expect(ref.hash).toBe(sha256(bytes));
+  expect(fs.readFileSync(ref.file).equals(bytes)).toBe(true);
+  // It holds the cookie secret: only the owner may read it, in a directory only the owner can list.
+  expect(fs.statSync(ref.file).mode & 0o777).toBe(0o600);
+  expect(fs.statSync(path.dirname(ref.file)).mode & 0o777).toBe(0o700);
+  expect(readConfigFile(ref)).toEqual(JSON.parse(bytes.toString('utf8')));
+});
+
+test('a file that no longer has the announced hash is refused, naming both hashes', () => {
+  const bytes = Buffer.from('{"a":1}');
+  const ref = store().put(sha256(bytes), bytes);
+  fs.writeFileSync(ref.file, '{"a":2}');
+  expect(() => readConfigFile(ref)).toThrow(new RegExp(`changed before this worker read it \\(sha256 ${sha256(Buffer.from('{"a":2}'))}, expected ${ref.hash}\\)`));
+});
+
+test('a missing file is an error, not a crash or an empty document', () => {
+  const bytes = Buffer.from('{"a":1}');
+  const s = store();
+  const ref = s.put(sha256(bytes), bytes);
+  s.keepOnly([]);
+  expect(fs.existsSync(ref.file)).toBe(false);
+  expect(() => readConfigFile(ref)).toThrow(/ENOENT/);
+});
+
+test('keepOnly removes the files of configs no longer in use; dispose removes the directory', () => {
+  const s = store();
+  const one = Buffer.from('{"v":1}');
+  const two = Buffer.from('{"v":2}');
+  const r1 = s.put(sha256(one), one);
+  const r2 = s.put(sha256(two), two);
+  expect(path.dirname(r1.file)).toBe(path.dirname(r2.file));
+  // Writing the same hash again reuses the file.
+  expect(s.put(sha256(one), one)).toEqual(r1);
+  s.keepOnly([sha256(two)]);
+  expect(fs.existsSync(r1.file)).toBe(false);
+  expect(fs.existsSync(r2.file)).toBe(true);
+  // A removed config can be written again (a rollback to it).
+  expect(readConfigFile(s.put(sha256(one), one))).toEqual({ v: 1 });
+  s.dispose();
+  expect(fs.existsSync(path.dirname(r1.file))).toBe(false);
+});
