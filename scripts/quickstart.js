@@ -158,9 +158,13 @@ async function up() {
     }
     const first = Object.values(endpoints)[0];
     if (first && first.length > 0) {
-      say('\nTry it (each request is answered by one of the VMs; the cookie jar keeps you on one):');
+      say('\nTry it (each request is answered by one of the VMs by weight):');
       say(`  curl -s http://${first[0]}/`);
-      say(`  curl -s -c /tmp/alb.jar -b /tmp/alb.jar http://${first[0]}/ && curl -s -b /tmp/alb.jar http://${first[first.length - 1]}/`);
+      // A cookie jar would not send a cookie set by one node's address to another address
+      // (behind one DNS name it would), so the session cookie is passed by hand here.
+      say('The session cookie keeps you on one VM, through every LB node:');
+      say(`  c=$(curl -s -o /dev/null -D - http://${first[0]}/ | sed -n 's/^[Ss]et-[Cc]ookie: \\([^;]*\\).*/\\1/p')`);
+      say(`  curl -s -b "$c" http://${first[0]}/; curl -s -b "$c" http://${first[first.length - 1]}/`);
     }
   }
   for (const key of Object.keys(outputs).filter((k) => k.endsWith('_vms'))) {
