@@ -16,7 +16,7 @@
  * inactivity timeout, so a request arms no timer of its own.
  */
 import * as net from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import type { BodySink, RequestBody } from './request-body';
 // Node's llhttp binding, as used by node:http itself (`_http_common` has no typings).
 const { HTTPParser } = require('_http_common') as { HTTPParser: HttpParserClass };
 
@@ -46,8 +46,8 @@ export interface UpstreamRequest {
   path: string;
   /** Flat [name, value, ...] list, hop-by-hop fields already removed. */
   headers: string[];
-  /** The client's request stream when it has a body, else null. */
-  body: IncomingMessage | null;
+  /** The client's request body when it has one, else null. */
+  body: RequestBody | null;
   /** Longest silence allowed from the target, for the headers and between body chunks. */
   timeoutMs: number;
 }
@@ -103,11 +103,11 @@ function hasField(headers: readonly string[], lowerName: string): boolean {
 }
 
 /** One socket to the target and the request it carries (at most one at a time). */
-class Connection {
+class Connection implements BodySink {
   readonly socket: net.Socket;
   private readonly parser: HttpParser;
   private handler: UpstreamHandler | null = null;
-  private body: IncomingMessage | null = null;
+  private body: RequestBody | null = null;
   private chunked = false;
   private bodyDone = true;
   private headersDone = false;
@@ -129,7 +129,8 @@ class Connection {
       this.socket.resume();
     }
   };
-  private readonly onBodyData = (chunk: Buffer): void => {
+  // BodySink: the client's request body, while this connection carries it.
+  onBodyData(chunk: Buffer): void {
     const s = this.socket;
     let ok: boolean;
     if (this.chunked) {
@@ -141,16 +142,19 @@ class Connection {
     } else {
       ok = s.write(chunk);
     }
-    if (!ok) (this.body as IncomingMessage).pause();
-  };
-  private readonly onBodyEnd = (): void => {
+    if (!ok) (this.body as RequestBody).pause();
+  }
+
+  onBodyEnd(): void {
     this.bodyDone = true;
     if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
     this.detachBody();
-  };
-  private readonly onBodyClose = (): void => {
+  }
+
+  onBodyAborted(): void {
     if (!this.bodyDone) this.fail(upstreamError(UpstreamError.BODY_ABORTED, 'the client request body broke off'));
-  };
+  }
+
   private readonly onSocketDrain = (): void => {
     if (this.body !== null && !this.bodyDone) this.body.resume();
   };
@@ -216,11 +220,7 @@ class Connection {
     this.socket.write(`${head}\r\n`, 'latin1');
     this.body = body;
     this.bodyDone = body === null;
-    if (body !== null) {
-      body.on('data', this.onBodyData);
-      body.on('end', this.onBodyEnd);
-      body.on('close', this.onBodyClose);
-    }
+    if (body !== null) body.attach(this);
   }
 
   private onHeadersComplete(headers: string[] | undefined, status: number, statusText: string,
@@ -339,9 +339,7 @@ class Connection {
     const body = this.body;
     if (body === null) return;
     this.body = null;
-    body.removeListener('data', this.onBodyData);
-    body.removeListener('end', this.onBodyEnd);
-    body.removeListener('close', this.onBodyClose);
+    body.detach();
   }
 }
 

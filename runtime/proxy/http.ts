@@ -9,11 +9,12 @@
  * body has been consumed, and always before anything was sent to the client. Connect failures
  * are passive health failures.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
+import type { ClientEvents, ClientRequest } from './h1-server';
 import { UpstreamError, UpstreamHandler, UpstreamRequest } from './h1-upstream';
-import { copyResponseHeaders, normaliseIp, upstreamRequestHeaders } from './headers';
+import { copyResponseHeaders, upstreamRequestHeaders } from './headers';
+import { attemptLimit } from './retry-policy';
 import { BackendRuntime, ListenerState, Route } from './routes';
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -35,62 +36,41 @@ export const ANSWERS = {
   badTarget: answer(400, '400 Bad Request: the request target must be an absolute path'),
 } as const;
 
-/** Socket property set at accept time when the connection is beyond activeConnections. */
-export const kOverLimit = Symbol('alb.overLimit');
-const kExchange = Symbol('alb.exchange');
-
 /** Sends a local answer; `close` ends the connection after it. */
-function sendLocal(res: ServerResponse, a: LocalAnswer, close: boolean, hsts: string | null): void {
-  if (res.headersSent || res.destroyed) {
-    res.destroy();
+function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
+  if (req.headersSent) {
+    req.destroy();
     return;
   }
-  if (close) res.shouldKeepAlive = false;
-  const headers = hsts === null ? a.headers : [...a.headers, 'strict-transport-security', hsts];
-  try {
-    res.writeHead(a.status, headers);
-    res.end(a.body);
-  } catch {
-    // A half-written head (after a failed writeHead): nothing sensible can follow.
-    res.destroy();
-  }
+  if (close) req.closeAfter = true;
+  req.respond(a.status, hsts === null ? a.headers : [...a.headers, 'strict-transport-security', hsts], a.body);
 }
 
-/** Handles one request on an HTTP/HTTPS listener (the http.Server 'request' listener). */
-export function handleRequest(state: ListenerState, observer: DataPlaneObserver,
-  req: IncomingMessage, res: ServerResponse, expectContinue: boolean): void {
+/** Handles one request on an HTTP/HTTPS listener (called by ./h1-server.ts in request order). */
+export function handleRequest(state: ListenerState, observer: DataPlaneObserver, req: ClientRequest): void {
   const route = state.route;
   const start = performance.now();
-  if (state.draining) res.shouldKeepAlive = false;
   let local: LocalAnswer | null = null;
   let close = false;
-  if ((req.socket as unknown as Record<symbol, boolean>)[kOverLimit] === true) {
+  if (req.conn.overLimit) {
     local = ANSWERS.connections; close = true;
   } else if (route.limiter !== null && !route.limiter.take()) {
     local = ANSWERS.qps;
-  } else if (req.url === undefined || req.url.charCodeAt(0) !== 47 /* '/' */) {
+  } else if (req.url.charCodeAt(0) !== 47 /* '/' */) {
     local = ANSWERS.badTarget; close = true;
   }
   if (local !== null) {
     // A client waiting for 100 Continue has not sent its body: closing avoids reading it.
-    sendLocal(res, local, close || expectContinue, route.hsts);
+    sendLocal(req, local, close || req.expectContinue, route.hsts);
     observer.requestDone(route.listenerId, route.backend.id, null, local.status,
-      performance.now() - start, 0, req.method ?? '', req.url ?? '', normaliseIp(req.socket.remoteAddress));
+      performance.now() - start, 0, req.method, req.url, req.conn.clientIp);
     return;
   }
   state.inflight++;
-  new ProxyExchange(state, route, observer, req, res, start, expectContinue).begin();
+  new ProxyExchange(state, route, observer, req, start).begin();
 }
 
-function onClientClose(this: ServerResponse): void {
-  (this as unknown as Record<symbol, ProxyExchange>)[kExchange].clientClosed();
-}
-function onClientDrain(this: ServerResponse): void {
-  (this as unknown as Record<symbol, ProxyExchange>)[kExchange].clientDrained();
-}
-function ignoreError(): void { /* the exchange reacts to 'close' instead */ }
-
-class ProxyExchange implements UpstreamHandler {
+class ProxyExchange implements UpstreamHandler, ClientEvents {
   private readonly backend: BackendRuntime;
   private readonly clientIp: string;
   private peer: Peer | null = null;
@@ -99,11 +79,9 @@ class ProxyExchange implements UpstreamHandler {
   private tried: Set<Peer> | null = null;
   private attempts = 0;
   private opts: UpstreamRequest | null = null;
-  private hasBody = false;
   private connected = false;
   private abortUpstream: (() => void) | null = null;
   private resumeUpstream: (() => void) | null = null;
-  private drainHooked = false;
   private responded = false;
   private status = 0;
   /** Set once the exchange is over for the client (answered or gone). */
@@ -117,23 +95,20 @@ class ProxyExchange implements UpstreamHandler {
     private readonly state: ListenerState,
     private readonly route: Route,
     private readonly observer: DataPlaneObserver,
-    private readonly req: IncomingMessage,
-    private readonly res: ServerResponse,
+    private readonly req: ClientRequest,
     private readonly start: number,
-    private readonly expectContinue: boolean,
   ) {
     this.backend = route.backend;
-    this.clientIp = normaliseIp(req.socket.remoteAddress);
+    this.clientIp = req.conn.clientIp;
   }
 
   begin(): void {
     const req = this.req;
     const backend = this.backend;
-    (this.res as unknown as Record<symbol, ProxyExchange>)[kExchange] = this;
-    this.res.on('close', onClientClose);
+    req.events = this;
     let peer: Peer | null = null;
     if (backend.sticky !== null) {
-      const id = backend.sticky.read(req.headers.cookie, Date.now());
+      const id = backend.sticky.read(req.cookie ?? undefined, Date.now());
       if (id !== null) peer = backend.pool.pickById(id);
     }
     if (peer === null) peer = backend.pool.pick(this.clientIp, null);
@@ -143,17 +118,13 @@ class ProxyExchange implements UpstreamHandler {
     }
     this.peer = peer;
     this.holding = true;
-    const te = req.headers['transfer-encoding'];
-    const cl = req.headers['content-length'];
-    this.hasBody = te !== undefined || (cl !== undefined && cl !== '0');
-    if (this.hasBody) req.on('error', ignoreError);
-    const sock = req.socket;
+    const conn = req.conn;
     this.opts = {
-      path: req.url as string,
-      method: req.method as string,
+      path: req.url,
+      method: req.method,
       headers: upstreamRequestHeaders(req.rawHeaders, this.route.plan!, this.clientIp,
-        sock.remotePort ?? 0, normaliseIp(sock.localAddress), null),
-      body: this.hasBody ? req : null,
+        conn.clientPort, conn.localIp, null),
+      body: req.body,
       timeoutMs: backend.responseTimeoutMs,
     };
     this.dispatch();
@@ -177,9 +148,9 @@ class ProxyExchange implements UpstreamHandler {
     }
     this.connected = true;
     this.abortUpstream = abort;
-    if (this.expectContinue && !this.continued) {
+    if (this.req.expectContinue && !this.continued) {
       this.continued = true;
-      this.res.writeContinue();
+      this.req.writeContinue();
     }
   }
 
@@ -196,18 +167,12 @@ class ProxyExchange implements UpstreamHandler {
       if (!hasCacheControl) out.push('cache-control', 'private');
     }
     if (this.route.hsts !== null) out.push('strict-transport-security', this.route.hsts);
-    const res = this.res;
-    if (this.state.draining) res.shouldKeepAlive = false;
-    if (this.expectContinue && !this.continued) res.shouldKeepAlive = false;
-    try {
-      res.writeHead(statusCode, statusText, out);
-    } catch {
-      // A header Node refuses to send (invalid characters from the target).
-      this.abortUpstream?.();
-      this.releasePeer();
-      this.answerLocally(ANSWERS.badResponse);
-      return false;
-    }
+    const req = this.req;
+    // The client never sent the body it announced (no 100 Continue went out): close after.
+    if (req.expectContinue && !this.continued) req.closeAfter = true;
+    // Header names and values come from the strict llhttp parse of the target's response,
+    // so they are valid on the wire as they are.
+    req.writeHead(statusCode, statusText, out);
     this.responded = true;
     this.status = statusCode;
     this.resumeUpstream = resume;
@@ -216,19 +181,14 @@ class ProxyExchange implements UpstreamHandler {
 
   onData(chunk: Buffer): boolean {
     if (this.done) return false;
-    const ok = this.res.write(chunk);
-    if (!ok && !this.drainHooked) {
-      this.drainHooked = true;
-      this.res.on('drain', onClientDrain);
-    }
-    return ok;
+    return this.req.write(chunk);
   }
 
   onComplete(): void {
     this.releasePeer();
     if (this.done) return;
-    this.res.end();
     this.finish(this.status);
+    this.req.end();
   }
 
   onError(err: Error): void {
@@ -237,8 +197,8 @@ class ProxyExchange implements UpstreamHandler {
     if (this.responded) {
       // The body broke off after the status line went out: the client must see a broken
       // message, not a truncated one that looks complete.
-      this.res.destroy();
       this.finish(this.status);
+      this.req.destroy();
       return;
     }
     const code = (err as NodeJS.ErrnoException).code;
@@ -278,7 +238,7 @@ class ProxyExchange implements UpstreamHandler {
 
   // ---- client side ----------------------------------------------------------------------
 
-  clientClosed(): void {
+  onClientClose(): void {
     if (this.done) return;
     // The client went away before the response completed.
     this.done = true;
@@ -286,7 +246,7 @@ class ProxyExchange implements UpstreamHandler {
     this.finish(this.responded ? this.status : 0);
   }
 
-  clientDrained(): void {
+  onClientDrain(): void {
     const resume = this.resumeUpstream;
     if (resume !== null && !this.done) resume();
   }
@@ -297,9 +257,13 @@ class ProxyExchange implements UpstreamHandler {
    * `non_idempotent` off). Either way not once a byte of the client's body was consumed.
    */
   private retryable(connectFailure: boolean): boolean {
-    if (this.attempts > this.backend.pool.peers.length) return false;
-    if (!connectFailure && !IDEMPOTENT.has(this.req.method as string)) return false;
-    if (this.hasBody && (this.req.readableDidRead || this.req.destroyed)) return false;
+    const limit = attemptLimit(this.backend.pool.peers.length);
+    // A connection that closed under a sent request may be a stale pooled one: that case gets
+    // one try beyond the limit (a lone target is retried once on a fresh connection).
+    if (this.attempts > limit || (connectFailure && this.attempts >= limit)) return false;
+    if (!connectFailure && !IDEMPOTENT.has(this.req.method)) return false;
+    const body = this.req.body;
+    if (body !== null && (body.consumed || body.aborted)) return false;
     return true;
   }
 
@@ -313,10 +277,9 @@ class ProxyExchange implements UpstreamHandler {
   private answerLocally(a: LocalAnswer): void {
     // A request body still unread would otherwise have to be drained before the next
     // request on this connection could be parsed.
-    const close = this.hasBody && !this.req.complete;
-    sendLocal(this.res, a, close || (this.expectContinue && !this.continued), this.route.hsts);
     this.status = a.status;
     this.finish(a.status);
+    sendLocal(this.req, a, this.req.expectContinue && !this.continued, this.route.hsts);
   }
 
   /** Reports the exchange exactly once, whichever of completion, error or close comes first. */
@@ -327,7 +290,7 @@ class ProxyExchange implements UpstreamHandler {
     this.state.inflight--;
     const peer = this.peer;
     this.observer.requestDone(this.route.listenerId, this.backend.id, peer === null ? null : peer.id,
-      status, performance.now() - this.start, this.upstreamMs, this.req.method as string,
-      this.req.url as string, this.clientIp);
+      status, performance.now() - this.start, this.upstreamMs, this.req.method,
+      this.req.url, this.clientIp);
   }
 }

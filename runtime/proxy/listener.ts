@@ -5,13 +5,12 @@
  *
  * Works standalone and under node:cluster (listen() in a worker shares the primary's socket).
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ListenerProtocolName } from '../../lib/config/types';
 import type { DataPlaneObserver } from '../dataplane-types';
-import { handleRequest, kOverLimit } from './http';
+import { HttpConnections, HttpSettings } from './h1-server';
+import { handleRequest } from './http';
 import type { ListenerState, Route } from './routes';
 import { handleTcpConnection } from './tcp';
 import { lookupSni, TlsMaterial } from './tls';
@@ -23,8 +22,6 @@ export const MAX_HEADER_BYTES = 16 * 1024;
 const HEADERS_TIMEOUT_MS = 10_000;
 /** Upper bound for receiving a whole request, body included. */
 const REQUEST_TIMEOUT_MS = 300_000;
-/** How often node:http checks the two timeouts above. */
-const CHECK_INTERVAL_MS = 1_000;
 
 function headersTimeout(route: Route): number {
   return Math.min(route.listener.idleTimeoutMs, HEADERS_TIMEOUT_MS);
@@ -39,11 +36,23 @@ function activeSocketTimeout(route: Route): number {
   return Math.max(route.listener.idleTimeoutMs, route.backend.responseTimeoutMs + 1000);
 }
 
-function swallow(): void { /* node:http / tunnel handlers deal with the socket */ }
+function httpSettings(route: Route): HttpSettings {
+  return {
+    idleTimeoutMs: route.listener.idleTimeoutMs,
+    headersTimeoutMs: headersTimeout(route),
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    activeTimeoutMs: activeSocketTimeout(route),
+    maxHeaderBytes: MAX_HEADER_BYTES,
+  };
+}
+
+function swallow(): void { /* the HTTP / tunnel handlers deal with the socket */ }
 
 export class ListenerServer {
   readonly state: ListenerState;
   private readonly server: net.Server;
+  /** Client connections of HTTP/HTTPS listeners, else null. */
+  private readonly http: HttpConnections | null;
   private boundPort = 0;
 
   constructor(
@@ -55,6 +64,11 @@ export class ListenerServer {
     private readonly observer: DataPlaneObserver,
   ) {
     this.state = { route, active: 0, inflight: 0, draining: false, sockets: new Set() };
+    const state = this.state;
+    this.http = kind === 'HTTP' || kind === 'HTTPS'
+      ? new HttpConnections(httpSettings(route), (req) => handleRequest(state, observer, req),
+        (req, socket, head) => handleUpgrade(state, observer, req, socket, head))
+      : null;
     this.server = this.createServer(tlsMaterial);
     this.server.on('error', swallow);
   }
@@ -66,39 +80,27 @@ export class ListenerServer {
     const sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
       cb(null, lookupSni(state.route.sni, servername));
     };
-    if (this.kind === 'HTTP' || this.kind === 'HTTPS') {
-      const httpOpts: http.ServerOptions = {
-        maxHeaderSize: MAX_HEADER_BYTES,
-        insecureHTTPParser: false,
-        requireHostHeader: true,
-        headersTimeout: headersTimeout(route),
-        requestTimeout: REQUEST_TIMEOUT_MS,
-        connectionsCheckingInterval: CHECK_INTERVAL_MS,
-        keepAliveTimeout: route.listener.idleTimeoutMs,
-        noDelay: true,
-      };
-      const server = this.kind === 'HTTP'
-        ? http.createServer(httpOpts)
-        : https.createServer({
-          ...httpOpts, ...(material as TlsMaterial).defaults, SNICallback: sniCallback,
-          handshakeTimeout: headersTimeout(route),
+    const http = this.http;
+    if (http !== null) {
+      if (this.kind === 'HTTP') {
+        const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+        server.on('connection', (socket: net.Socket) => {
+          this.track(socket);
+          http.attach(socket, state.active > state.route.maxConnections);
         });
-      server.timeout = activeSocketTimeout(route);
-      server.keepAliveTimeout = route.listener.idleTimeoutMs;
-      server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(state, observer, req, res, false));
-      server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => handleRequest(state, observer, req, res, true));
-      server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(state, observer, req, socket, head));
-      server.on('connection', (socket: net.Socket) => {
-        this.track(socket);
-        if (this.kind === 'HTTP' && state.active > state.route.maxConnections) {
-          (socket as unknown as Record<symbol, boolean>)[kOverLimit] = true;
-        }
-      });
-      if (this.kind === 'HTTPS') {
-        server.on('secureConnection', (socket: tls.TLSSocket) => {
-          if (state.active > state.route.maxConnections) (socket as unknown as Record<symbol, boolean>)[kOverLimit] = true;
-        });
+        return server;
       }
+      const server = tls.createServer({
+        ...(material as TlsMaterial).defaults, SNICallback: sniCallback, allowHalfOpen: true,
+        // What https.createServer offers: clients that prefer h2 fall back to HTTP/1.1.
+        ALPNProtocols: ['http/1.1'],
+        handshakeTimeout: headersTimeout(route),
+      });
+      server.on('connection', (socket: net.Socket) => this.track(socket));
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        socket.setNoDelay(true);
+        http.attach(socket, state.active > state.route.maxConnections);
+      });
       return server;
     }
     if (this.kind === 'TCP') {
@@ -166,11 +168,7 @@ export class ListenerServer {
     this.state.route = route;
     const server = this.server;
     if (material !== null) (server as tls.Server).setSecureContext(material.defaults);
-    if (server instanceof http.Server) {
-      server.timeout = activeSocketTimeout(route);
-      server.keepAliveTimeout = route.listener.idleTimeoutMs;
-      server.headersTimeout = headersTimeout(route);
-    }
+    if (this.http !== null) this.http.update(httpSettings(route));
   }
 
   /** Stops accepting (used before a same-port replacement); `resume` undoes it. */
@@ -178,7 +176,7 @@ export class ListenerServer {
     return new Promise((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
-      if (this.server instanceof http.Server) this.server.closeIdleConnections();
+      if (this.http !== null) this.http.closeIdle();
       // close()'s callback waits for every connection; resolve once the port is released.
       setImmediate(resolve);
     });
@@ -197,12 +195,12 @@ export class ListenerServer {
     const state = this.state;
     state.draining = true;
     if (this.server.listening) this.server.close();
-    if (this.server instanceof http.Server) this.server.closeIdleConnections();
+    if (this.http !== null) this.http.drain();
     if (state.sockets.size === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const deadline = Date.now() + graceMs;
       const poll = setInterval(() => {
-        if (this.server instanceof http.Server) this.server.closeIdleConnections();
+        if (this.http !== null) this.http.closeIdle();
         if (state.sockets.size === 0 || Date.now() >= deadline) {
           clearInterval(poll);
           for (const s of state.sockets) s.destroy();

@@ -3,13 +3,12 @@
  * the proxy's header hygiene (Connection/Upgrade kept as the upgrade needs them), then client
  * and target sockets are joined; the target's answer (101 or a refusal) passes through as is.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
 import { connectToTarget } from './connect';
-import { normaliseIp, upstreamRequestHeaders } from './headers';
-import { kOverLimit } from './http';
+import type { ClientRequest } from './h1-server';
+import { upstreamRequestHeaders } from './headers';
 import type { ListenerState } from './routes';
 import { joinSockets, rawResponse } from './tunnel';
 
@@ -25,24 +24,25 @@ const RAW = {
 function swallow(): void { /* torn down by 'close' */ }
 
 export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
-  req: IncomingMessage, client: Socket, head: Buffer): void {
+  req: ClientRequest, client: Socket, head: Buffer): void {
   client.on('error', swallow);
   const route = state.route;
   const backend = route.backend;
   const start = performance.now();
-  const clientIp = normaliseIp(client.remoteAddress);
-  const method = req.method as string;
-  const url = req.url as string;
+  const conn = req.conn;
+  const clientIp = conn.clientIp;
+  const method = req.method;
+  const url = req.url;
   const refuse = (raw: Buffer, status: number): void => {
     client.end(raw);
     observer.requestDone(route.listenerId, backend.id, null, status, performance.now() - start, 0, method, url, clientIp);
   };
-  if ((client as unknown as Record<symbol, boolean>)[kOverLimit] === true) return refuse(RAW.connections, 503);
+  if (conn.overLimit) return refuse(RAW.connections, 503);
   if (route.limiter !== null && !route.limiter.take()) return refuse(RAW.qps, 503);
   if (url.charCodeAt(0) !== 47) return refuse(RAW.badTarget, 400);
   let first: Peer | null = null;
   if (backend.sticky !== null) {
-    const id = backend.sticky.read(req.headers.cookie, Date.now());
+    const id = backend.sticky.read(req.cookie ?? undefined, Date.now());
     if (id !== null) first = backend.pool.pickById(id);
   }
   connectToTarget(backend, observer, clientIp, first, (failure, upstream, peer) => {
@@ -59,8 +59,8 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
       observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp);
       return;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, route.plan!, clientIp, client.remotePort ?? 0,
-      normaliseIp(client.localAddress), req.headers.upgrade ?? 'websocket');
+    const headers = upstreamRequestHeaders(req.rawHeaders, route.plan!, clientIp, conn.clientPort,
+      conn.localIp, req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
     let text = `${method} ${url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';

@@ -7,6 +7,16 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { AddressInfo } from 'node:net';
 import { UpstreamError, UpstreamHandler, UpstreamPool, UpstreamRequest } from '../../runtime/proxy/h1-upstream';
+import { RequestBody } from '../../runtime/proxy/request-body';
+
+/** A RequestBody fed from a node:http request stream (the runtime feeds it from its own parser). */
+function bodyOf(stream: http.IncomingMessage): RequestBody {
+  const body = new RequestBody({ pauseBody: () => stream.pause(), resumeBody: () => stream.resume() });
+  stream.on('data', (d: Buffer) => body.push(d));
+  stream.on('end', () => body.end());
+  stream.on('close', () => body.abort());
+  return body;
+}
 
 const HOST = '127.0.0.1';
 
@@ -138,10 +148,10 @@ test('a request body is streamed with its Content-Length, or chunked when it has
   await new Promise<void>((r) => target.listen(0, HOST, r));
   const pool = new UpstreamPool(HOST, (target.address() as AddressInfo).port, 1000, 16 * 1024);
   pools.push(pool);
-  // The client side: a real IncomingMessage (what the proxy forwards).
+  // The client side: a real request stream feeding the body.
   const front = http.createServer(async (req, res) => {
     const hasCl = req.headers['content-length'] !== undefined;
-    const r = await run(pool, { method: 'POST', headers: hasCl ? ['content-length', req.headers['content-length'] as string] : [], body: req });
+    const r = await run(pool, { method: 'POST', headers: hasCl ? ['content-length', req.headers['content-length'] as string] : [], body: bodyOf(req) });
     res.end(`${r.status}:${r.body}:${r.error}`);
   });
   servers.push(front);

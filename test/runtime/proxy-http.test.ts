@@ -206,6 +206,25 @@ test('connect failure is retried for any method; a sent POST is not retried, a s
   expect(r.body).toMatch(/could not be reached/);
 });
 
+test('with every target down, a request tries at most 5 of them (HAProxy-like bound), then 502', async () => {
+  const ports: number[] = [];
+  for (let i = 0; i < 12; i++) ports.push(await freePort(BE));
+  const port = await freePort(LB);
+  const s = await startDataPlane(lbConfig([listener('l1', port, 'dead')], [
+    backend('dead', ports.map((p, i) => target(`d${i}`, BE, p)), { passiveHealth: { maxFails: 0, failTimeoutMs: 1000 } }),
+  ]), LB);
+  started.push(s);
+  for (let i = 0; i < 3; i++) {
+    const before = s.observer.failures.length;
+    const r = await request({ host: LB, port, path: '/' });
+    expect(r.status).toBe(502);
+    const tried = s.observer.failures.slice(before);
+    expect(tried.length).toBe(5);
+    expect(new Set(tried.map((f) => f.targetId)).size).toBe(5);
+    expect(tried.every((f) => f.reason === 'CONNECT_FAILED')).toBe(true);
+  }
+});
+
 test('slow upstream → 504 after responseTimeoutMs', async () => {
   const slow = await startHttpBackend('slow', BE, (_req, res) => {
     const t = setTimeout(() => { if (!res.destroyed) res.end('late'); }, 3000);

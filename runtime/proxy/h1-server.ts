@@ -1,0 +1,817 @@
+/**
+ * The client side of HTTP/HTTPS listeners: HTTP/1.1 served directly on net/tls sockets.
+ *
+ * Why not node:http: after the upstream client (./h1-upstream.ts), node:http's server side was
+ * the largest cost left per proxied request (IncomingMessage/ServerResponse objects, stream
+ * machinery, header objects, nextTick uncork, a timer re-armed per request). Requests are
+ * parsed by the same C llhttp binding node:http uses (`_http_common.HTTPParser`), strict (no
+ * lenient flags), so what is accepted and refused on the wire is what node:http accepts and
+ * refuses: see test/runtime/malformed.test.ts for the smuggling corpus.
+ *
+ * On top of the parser, this module does what node:http did for us: Host required on
+ * HTTP/1.1 (and only one), Expect handling (100-continue or 417), one response at a time in
+ * request order (pipelined requests wait, reading pauses), response framing (Content-Length
+ * kept, chunked for HTTP/1.1 clients otherwise, close-delimited for HTTP/1.0), HEAD/204/304
+ * without body, Date when the target sent none, Connection: keep-alive/close, a request body
+ * the target did not read is discarded so the connection can carry the next request (nginx
+ * does the same), and the timeouts: header block (slowloris), whole request, keep-alive idle
+ * and inactivity while a request is open. The timeouts are checked by one coarse sweep per
+ * listener instead of a timer per connection or request.
+ */
+import type * as net from 'node:net';
+import { STATUS_CODES } from 'node:http';
+import { normaliseIp } from './headers';
+import { BodyFlow, BodySink, RequestBody } from './request-body';
+// Node's llhttp binding, as used by node:http itself (`_http_common` has no typings).
+const { HTTPParser, methods } = require('_http_common') as { HTTPParser: HttpParserClass; methods: string[] };
+
+interface HttpParser {
+  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
+  execute(data: Buffer): number | Error;
+  finish(): number | Error | undefined;
+  close(): void;
+  consume(handle: object): void;
+  unconsume(): void;
+  getCurrentBuffer(): Buffer;
+  [key: number]: unknown;
+  conn: ClientConnection | null;
+}
+interface HttpParserClass {
+  new(): HttpParser;
+  REQUEST: number;
+  kOnMessageBegin: number;
+  kOnHeaders: number;
+  kOnHeadersComplete: number;
+  kOnBody: number;
+  kOnMessageComplete: number;
+  kOnExecute: number;
+  kLenientNone: number;
+}
+
+/** The parts of a socket's native stream handle used to read it directly into the parser. */
+interface StreamHandle {
+  isStreamBase?: boolean;
+  _consumed?: boolean;
+  readStart(): number;
+  readStop(): number;
+}
+function streamHandle(socket: net.Socket): StreamHandle | null {
+  const h = (socket as unknown as { _handle?: StreamHandle | null })._handle;
+  return h !== undefined && h !== null && h.isStreamBase === true && h._consumed !== true ? h : null;
+}
+
+/** Timeouts and limits of one listener; replaced as a whole on reload. */
+export interface HttpSettings {
+  /** Keep-alive idle time between requests. */
+  readonly idleTimeoutMs: number;
+  /** From the first byte of a request head to its end (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** From the first byte of a request to its last (body included). */
+  readonly requestTimeoutMs: number;
+  /** Longest silence on the connection while a request is open. */
+  readonly activeTimeoutMs: number;
+  readonly maxHeaderBytes: number;
+}
+
+/** What the exchange handling a request hears from the client connection. */
+export interface ClientEvents {
+  /** The connection closed before the response was complete. */
+  onClientClose(): void;
+  /** The client read what was queued for it: writing may go on. */
+  onClientDrain(): void;
+}
+
+export type RequestListener = (req: ClientRequest) => void;
+export type UpgradeListener = (req: ClientRequest, socket: net.Socket, head: Buffer) => void;
+
+// ---- encoded answers -------------------------------------------------------------------
+
+function plain(status: number, text: string): Buffer {
+  const body = `${text}\n`;
+  return Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\n`
+    + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+}
+const PROTOCOL_ERRORS = {
+  badRequest: plain(400, '400 Bad Request: malformed HTTP/1.1 request'),
+  noHost: plain(400, '400 Bad Request: an HTTP/1.1 request needs exactly one Host header'),
+  headerTooLarge: plain(431, '431 Request Header Fields Too Large: the request header block exceeds 16 KiB'),
+  timeout: plain(408, '408 Request Timeout: the request did not arrive in time'),
+  expectation: plain(417, '417 Expectation Failed: only "Expect: 100-continue" is supported'),
+  connect: plain(405, '405 Method Not Allowed: CONNECT is not supported by this listener'),
+  version: plain(505, '505 HTTP Version Not Supported: this listener speaks HTTP/1.0 and HTTP/1.1'),
+} as const;
+const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+/** The Date value, rebuilt at most once a second. */
+let dateSecond = -1;
+let dateValue = '';
+function httpDate(): string {
+  const s = Math.floor(Date.now() / 1000);
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateValue = new Date(s * 1000).toUTCString();
+  }
+  return dateValue;
+}
+
+const DISCARD: BodySink = { onBodyData() { /* dropped */ }, onBodyEnd() { /* */ }, onBodyAborted() { /* */ } };
+
+/** Small writes of head + body are joined into one buffer (one syscall, no writev). */
+const JOIN_LIMIT = 16 * 1024;
+
+// ---- one request and its response ----------------------------------------------------
+
+export class ClientRequest {
+  /** Body source when the request has one (Content-Length > 0 or chunked), else null. */
+  readonly body: RequestBody | null;
+  /** The whole request (head and body) has been received. */
+  received = false;
+  headersSent = false;
+  finished = false;
+  /** Set by the handler: close the connection after this response. */
+  closeAfter = false;
+  events: ClientEvents | null = null;
+  /** Upgrade header value of an upgrade request, else null. */
+  upgrade: string | null = null;
+  private pendingHead: string | null = null;
+  private chunked = false;
+  private keep = false;
+
+  constructor(
+    readonly conn: ClientConnection,
+    readonly method: string,
+    readonly url: string,
+    readonly rawHeaders: string[],
+    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
+    readonly minor: number,
+    private readonly clientKeepAlive: boolean,
+    readonly hasBody: boolean,
+    readonly expectContinue: boolean,
+    /** Cookie header values joined with '; ', or null. */
+    readonly cookie: string | null,
+  ) {
+    this.body = hasBody ? new RequestBody(conn) : null;
+  }
+
+  /** Sends `100 Continue` (once, before the final response). */
+  writeContinue(): void {
+    if (this.headersSent || this.conn.broken) return;
+    this.conn.socket.write(CONTINUE);
+  }
+
+  /**
+   * Starts the response. `headers` is a flat [name, value, ...] list without hop-by-hop
+   * fields; framing, Connection and (when missing) Date are added here. The head is held
+   * until the first body bytes or the end, so a small response leaves in one write.
+   */
+  writeHead(status: number, reason: string, headers: readonly string[]): void {
+    if (this.headersSent) throw new Error('response head already sent');
+    this.headersSent = true;
+    const conn = this.conn;
+    let head = `HTTP/1.1 ${status} ${reason === '' ? (STATUS_CODES[status] ?? 'Unknown') : reason}\r\n`;
+    let hasLength = false;
+    let hasDate = false;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      if (name.length === 14) {
+        if (name.toLowerCase() === 'content-length') hasLength = true;
+      } else if (name.length === 4 && name.toLowerCase() === 'date') {
+        hasDate = true;
+      }
+      head += `${name}: ${headers[i + 1]}\r\n`;
+    }
+    if (!hasDate) head += `date: ${httpDate()}\r\n`;
+    let keep = this.clientKeepAlive && !this.closeAfter && conn.mayKeepAlive();
+    const bodyless = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
+    if (!bodyless && !hasLength) {
+      if (this.minor === 1) {
+        this.chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      } else {
+        keep = false; // HTTP/1.0: the body ends where the connection does
+      }
+    }
+    this.keep = keep;
+    this.pendingHead = `${head}connection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
+  }
+
+  /** A body chunk; false when the client is not keeping up (wait for onClientDrain). */
+  write(chunk: Buffer): boolean {
+    const conn = this.conn;
+    if (conn.broken || this.finished) return true;
+    conn.touch();
+    const socket = conn.socket;
+    const head = this.pendingHead;
+    if (this.chunked) {
+      const size = `${chunk.length.toString(16)}\r\n`;
+      if (head !== null) {
+        this.pendingHead = null;
+        if (chunk.length <= JOIN_LIMIT) return socket.write(join(head + size, chunk, true));
+        socket.cork();
+        socket.write(head + size, 'latin1');
+      } else {
+        if (chunk.length <= JOIN_LIMIT) return socket.write(join(size, chunk, true));
+        socket.cork();
+        socket.write(size, 'latin1');
+      }
+      socket.write(chunk);
+      const ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+      return ok;
+    }
+    if (head !== null) {
+      this.pendingHead = null;
+      if (chunk.length <= JOIN_LIMIT) return socket.write(join(head, chunk, false));
+      socket.write(head, 'latin1');
+    }
+    return socket.write(chunk);
+  }
+
+  /** Completes the response; the connection goes on to the next request or closes. */
+  end(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const conn = this.conn;
+    if (!conn.broken) {
+      conn.touch();
+      const head = this.pendingHead;
+      if (head !== null) {
+        this.pendingHead = null;
+        conn.socket.write(this.chunked ? `${head}0\r\n\r\n` : head, 'latin1');
+      } else if (this.chunked) {
+        conn.socket.write(LAST_CHUNK);
+      }
+    }
+    conn.responseEnded(this, this.keep);
+  }
+
+  /** Sends a complete response with a body from memory. */
+  respond(status: number, headers: readonly string[], body: Buffer): void {
+    this.writeHead(status, '', headers);
+    if (this.method !== 'HEAD' && body.length > 0) this.write(body);
+    this.end();
+  }
+
+  /** Breaks the connection: the client must not take a cut-off body for a complete one. */
+  destroy(): void {
+    this.finished = true;
+    this.conn.socket.destroy();
+  }
+}
+
+/** `head` (latin1) then `chunk` (then CRLF when chunk-framed) in one buffer. */
+function join(head: string, chunk: Buffer, crlf: boolean): Buffer {
+  const n = head.length;
+  const out = Buffer.allocUnsafe(n + chunk.length + (crlf ? 2 : 0));
+  out.write(head, 0, n, 'latin1');
+  chunk.copy(out, n);
+  if (crlf) {
+    out[out.length - 2] = 13;
+    out[out.length - 1] = 10;
+  }
+  return out;
+}
+
+// ---- parser pool -----------------------------------------------------------------------
+
+const spareParsers: HttpParser[] = [];
+const MAX_SPARE_PARSERS = 1000;
+
+function onMessageBegin(this: HttpParser): void {
+  this.conn?.messageBegin();
+}
+function onHeaders(this: HttpParser, headers: string[], url: string): void {
+  this.conn?.headersPart(headers, url);
+}
+function onHeadersComplete(this: HttpParser, major: number, minor: number, headers: string[] | undefined,
+  method: number, url: string | undefined, _status: unknown, _statusText: unknown, upgrade: boolean,
+  shouldKeepAlive: boolean): number {
+  const conn = this.conn;
+  return conn === null ? 1 : conn.headersComplete(major, minor, headers, method, url, upgrade, shouldKeepAlive);
+}
+function onBody(this: HttpParser, chunk: Buffer): void {
+  this.conn?.bodyChunk(chunk);
+}
+function onMessageComplete(this: HttpParser): void {
+  this.conn?.messageComplete();
+}
+function onExecute(this: HttpParser, ret: number | Error): void {
+  this.conn?.executed(ret);
+}
+
+function allocParser(conn: ClientConnection, maxHeaderBytes: number): HttpParser {
+  let p = spareParsers.pop();
+  if (p === undefined) {
+    p = new HTTPParser();
+    p[HTTPParser.kOnMessageBegin] = onMessageBegin;
+    p[HTTPParser.kOnHeaders] = onHeaders;
+    p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
+    p[HTTPParser.kOnBody] = onBody;
+    p[HTTPParser.kOnMessageComplete] = onMessageComplete;
+    p[HTTPParser.kOnExecute] = onExecute;
+  }
+  p.initialize(HTTPParser.REQUEST, {}, maxHeaderBytes, HTTPParser.kLenientNone);
+  p.conn = conn;
+  return p;
+}
+
+function freeParser(p: HttpParser): void {
+  p.conn = null;
+  if (spareParsers.length < MAX_SPARE_PARSERS) spareParsers.push(p);
+  else p.close();
+}
+
+// ---- one client connection ---------------------------------------------------------------
+
+export class ClientConnection implements BodyFlow {
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly localIp: string;
+  /** Beyond the listener's activeConnections limit when accepted: its requests get a 503. */
+  overLimit = false;
+  /** Nothing more may be written (protocol error answered, or destroyed). */
+  broken = false;
+  private parser: HttpParser | null;
+  /** The request being answered. */
+  private current: ClientRequest | null = null;
+  /** The request whose head/body the parser is in, from headers-complete to message-complete. */
+  private parsing: ClientRequest | null = null;
+  /** Pipelined requests waiting for `current` to finish. */
+  private queue: ClientRequest[] | null = null;
+  private partialHeaders: string[] | null = null;
+  private partialUrl = '';
+  /** Coarse time the current request head began (0: not inside a head). */
+  private headStart = 0;
+  private requestStart = 0;
+  private lastActive: number;
+  /** No keep-alive after the current response. */
+  private closing = false;
+  /** The client sent FIN: answer what was received, then close. */
+  private ended = false;
+  private bodyPaused = false;
+  private queuePaused = false;
+  private detached = false;
+  /** The native stream the parser consumes, or null when reading through 'data' events. */
+  private handle: StreamHandle | null = null;
+  /** An upgrade request whose head was just parsed: onData hands the socket over. */
+  private pendingUpgrade: ClientRequest | null = null;
+
+  constructor(readonly server: HttpConnections, readonly socket: net.Socket) {
+    this.parser = allocParser(this, server.settings.maxHeaderBytes);
+    this.clientIp = normaliseIp(socket.remoteAddress);
+    this.clientPort = socket.remotePort ?? 0;
+    this.localIp = normaliseIp(socket.localAddress);
+    this.lastActive = server.clock;
+    // Like node:http: the native stream feeds llhttp directly (no Buffer, no 'data' event per
+    // read); the parser reports each read through onExecute. Sockets without a stream handle
+    // of their own fall back to 'data' events.
+    const handle = streamHandle(socket);
+    if (handle !== null) {
+      handle._consumed = true;
+      this.handle = handle;
+      this.parser.consume(handle);
+    } else {
+      socket.on('data', (d: Buffer) => this.onData(d));
+    }
+    socket.on('end', () => this.onEnd());
+    socket.on('drain', () => this.onDrain());
+    socket.on('close', () => this.onClose());
+  }
+
+  touch(): void {
+    this.lastActive = this.server.clock;
+  }
+
+  mayKeepAlive(): boolean {
+    return !this.closing && !this.server.draining && !(this.ended && (this.queue === null || this.queue.length === 0));
+  }
+
+  // ---- parser callbacks (inside execute) ----
+
+  messageBegin(): void {
+    this.headStart = this.server.clock;
+    this.requestStart = this.headStart;
+  }
+
+  headersPart(headers: string[], url: string): void {
+    // Long or split header blocks arrive in parts before headersComplete.
+    if (this.partialHeaders === null) this.partialHeaders = [];
+    for (let i = 0; i < headers.length; i++) this.partialHeaders.push(headers[i]);
+    if (url) this.partialUrl += url;
+  }
+
+  headersComplete(major: number, minor: number, rawHeaders: string[] | undefined, methodIndex: number,
+    rawUrl: string | undefined, upgrade: boolean, shouldKeepAlive: boolean): number {
+    this.headStart = 0;
+    let headers = rawHeaders;
+    if (headers === undefined) {
+      headers = this.partialHeaders ?? [];
+      this.partialHeaders = null;
+    } else if (this.partialHeaders !== null) {
+      for (let i = 0; i < headers.length; i++) this.partialHeaders.push(headers[i]);
+      headers = this.partialHeaders;
+      this.partialHeaders = null;
+    }
+    const url = rawUrl === undefined || rawUrl === '' ? this.partialUrl : this.partialUrl + rawUrl;
+    this.partialUrl = '';
+    if (this.closing || this.broken) return 1;
+    const method = methods[methodIndex];
+    if (major !== 1) {
+      // HTTP/0.9 (a request line without version) is malformed today; 2.0 and up are not ours.
+      this.refuse(major === 0 ? PROTOCOL_ERRORS.badRequest : PROTOCOL_ERRORS.version);
+      return 1;
+    }
+    // One pass over the fields the protocol layer needs; other names are skipped by length.
+    let hosts = 0;
+    let hasBody = false;
+    let expect: string | null = null;
+    let cookie: string | null = null;
+    let upgradeValue: string | null = null;
+    for (let i = 0; i < headers.length; i += 2) {
+      const name = headers[i];
+      switch (name.length) {
+        case 4:
+          if (name.toLowerCase() === 'host') hosts++;
+          break;
+        case 6: {
+          const lower = name.toLowerCase();
+          if (lower === 'cookie') cookie = cookie === null ? headers[i + 1] : `${cookie}; ${headers[i + 1]}`;
+          else if (lower === 'expect') expect = headers[i + 1];
+          break;
+        }
+        case 7:
+          if (name.toLowerCase() === 'upgrade') upgradeValue = headers[i + 1];
+          break;
+        case 14:
+          if (name.toLowerCase() === 'content-length' && headers[i + 1] !== '0') hasBody = true;
+          break;
+        case 17:
+          if (name.toLowerCase() === 'transfer-encoding') hasBody = true;
+          break;
+        default:
+      }
+    }
+    if (minor === 1 && hosts !== 1) {
+      this.refuse(PROTOCOL_ERRORS.noHost);
+      return 1;
+    }
+    if (hosts > 1) {
+      this.refuse(PROTOCOL_ERRORS.noHost);
+      return 1;
+    }
+    let expectContinue = false;
+    if (expect !== null && minor === 1) {
+      if (expect.toLowerCase() !== '100-continue') {
+        this.refuse(PROTOCOL_ERRORS.expectation);
+        return 1;
+      }
+      expectContinue = true;
+    }
+    if (upgrade && method === 'CONNECT') {
+      this.refuse(PROTOCOL_ERRORS.connect);
+      return 1;
+    }
+    const req = new ClientRequest(this, method, url, headers, minor, shouldKeepAlive, hasBody && !upgrade,
+      expectContinue, cookie);
+    if (upgrade) {
+      req.upgrade = upgradeValue ?? '';
+      this.pendingUpgrade = req;
+      return 2; // llhttp: an upgrade, no body; execute() stops after this head
+    }
+    this.parsing = req;
+    if (this.current === null) {
+      this.current = req;
+      this.server.onRequest(req);
+    } else {
+      // Pipelined: answered in order once the current response is done; stop reading more.
+      if (this.queue === null) this.queue = [];
+      this.queue.push(req);
+      this.pauseQueue();
+    }
+    return 0;
+  }
+
+  bodyChunk(chunk: Buffer): void {
+    const req = this.parsing;
+    if (req !== null && req.body !== null) req.body.push(chunk);
+  }
+
+  messageComplete(): void {
+    const req = this.parsing;
+    if (req === null) return;
+    this.parsing = null;
+    this.requestStart = 0;
+    req.received = true;
+    if (req.body !== null) req.body.end();
+  }
+
+  // ---- socket events ----
+
+  private onData(data: Buffer): void {
+    const parser = this.parser;
+    if (parser === null) return;
+    this.afterExecute(parser.execute(data), data);
+  }
+
+  /** A read went through the consuming parser. */
+  executed(ret: number | Error): void {
+    const parser = this.parser;
+    if (parser === null) return;
+    this.afterExecute(ret, this.pendingUpgrade === null ? null : parser.getCurrentBuffer());
+  }
+
+  private afterExecute(ret: number | Error, data: Buffer | null): void {
+    this.lastActive = this.server.clock;
+    // An Error on a parse failure (tested by type: it may come from another realm under jest).
+    if (typeof ret !== 'number') {
+      this.parseError(ret as Error & { code?: string });
+      return;
+    }
+    const up = this.pendingUpgrade;
+    if (up !== null) {
+      this.pendingUpgrade = null;
+      if (this.current !== null || this.broken) {
+        // An upgrade pipelined behind a request still being answered: not supported, close.
+        this.closing = true;
+        this.pauseQueue();
+        return;
+      }
+      this.handOver(up, data === null ? Buffer.alloc(0) : data.subarray(ret));
+    }
+  }
+
+  private onEnd(): void {
+    this.ended = true;
+    const parser = this.parser;
+    if (parser !== null) parser.finish();
+    const parsing = this.parsing;
+    if (parsing !== null && parsing.body !== null) parsing.body.abort();
+    if (this.current === null) this.socket.destroy();
+  }
+
+  private onDrain(): void {
+    this.lastActive = this.server.clock;
+    const cur = this.current;
+    if (cur !== null && cur.events !== null) cur.events.onClientDrain();
+  }
+
+  private onClose(): void {
+    this.broken = true;
+    if (this.detached) return;
+    this.server.forget(this);
+    const parsing = this.parsing;
+    if (parsing !== null && parsing.body !== null) parsing.body.abort();
+    const cur = this.current;
+    this.current = null;
+    this.queue = null;
+    if (cur !== null && !cur.finished && cur.events !== null) cur.events.onClientClose();
+    if (this.parser !== null) {
+      this.releaseHandle();
+      freeParser(this.parser);
+      this.parser = null;
+    }
+  }
+
+  // ---- flow control ----
+
+  pauseBody(): void {
+    if (!this.bodyPaused) {
+      this.bodyPaused = true;
+      if (!this.queuePaused) this.stopReading();
+    }
+  }
+
+  resumeBody(): void {
+    if (this.bodyPaused) {
+      this.bodyPaused = false;
+      if (!this.queuePaused && !this.broken) this.startReading();
+    }
+  }
+
+  private pauseQueue(): void {
+    if (!this.queuePaused) {
+      this.queuePaused = true;
+      if (!this.bodyPaused) this.stopReading();
+    }
+  }
+
+  private resumeQueue(): void {
+    if (this.queuePaused) {
+      this.queuePaused = false;
+      if (!this.bodyPaused && !this.broken) this.startReading();
+    }
+  }
+
+  // A consumed stream is paused at its handle (socket.pause() only stops 'data' events,
+  // which a consumed stream does not emit); otherwise through the stream.
+  private stopReading(): void {
+    if (this.handle !== null) this.handle.readStop();
+    else this.socket.pause();
+  }
+
+  private startReading(): void {
+    if (this.handle !== null) this.handle.readStart();
+    else this.socket.resume();
+  }
+
+  /** Stops the parser consuming the socket's stream (before the parser is reused or dropped). */
+  private releaseHandle(): void {
+    const handle = this.handle;
+    if (handle === null) return;
+    this.handle = null;
+    (this.parser as HttpParser).unconsume();
+    handle._consumed = false;
+  }
+
+  // ---- request lifecycle ----
+
+  /** The response to `req` is complete. */
+  responseEnded(req: ClientRequest, keep: boolean): void {
+    if (this.current !== req) return;
+    this.current = null;
+    if (this.broken) return;
+    const body = req.body;
+    if (!keep || (body !== null && body.aborted)) {
+      this.closeSoon();
+      return;
+    }
+    if (body !== null && !body.complete) {
+      // The target answered before the whole body arrived: read the rest and drop it, so the
+      // connection stays in step with the client's next request.
+      body.attach(DISCARD);
+      this.resumeBody();
+    }
+    const next = this.queue === null ? undefined : this.queue.shift();
+    if (next !== undefined) {
+      this.current = next;
+      this.server.onRequest(next);
+      return;
+    }
+    if (this.ended && this.parsing === null) {
+      this.closeSoon();
+      return;
+    }
+    this.resumeQueue();
+  }
+
+  /** Answers a protocol error (when no response is under way) and closes. */
+  private refuse(answer: Buffer): void {
+    this.closing = true;
+    this.queue = null;
+    const parsing = this.parsing;
+    if (parsing !== null && parsing.body !== null) parsing.body.abort();
+    const cur = this.current;
+    if (!this.broken && (cur === null || !cur.headersSent)) this.socket.write(answer);
+    this.broken = true;
+    this.socket.destroySoon();
+  }
+
+  private parseError(err: Error & { code?: string }): void {
+    if (this.broken) return;
+    if (err.code === 'HPE_CLOSED_CONNECTION') {
+      // Bytes after a request that said `Connection: close`: that request is answered, the
+      // rest is not read (RFC 9112 §9.6).
+      this.closing = true;
+      this.pauseQueue();
+      if (this.current === null) this.closeSoon();
+      return;
+    }
+    this.refuse(err.code === 'HPE_HEADER_OVERFLOW' ? PROTOCOL_ERRORS.headerTooLarge : PROTOCOL_ERRORS.badRequest);
+  }
+
+  private closeSoon(): void {
+    this.broken = true;
+    this.socket.destroySoon();
+  }
+
+  /** Gives the socket to the upgrade handler; this connection object is done with it. */
+  private handOver(req: ClientRequest, head: Buffer): void {
+    this.detached = true;
+    this.server.forget(this);
+    const socket = this.socket;
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('end');
+    socket.removeAllListeners('drain');
+    // Reading stopped for a queue or body is started again for the upgrade handler.
+    if (this.queuePaused || this.bodyPaused) {
+      this.queuePaused = false;
+      this.bodyPaused = false;
+      this.startReading();
+    }
+    if (this.parser !== null) {
+      this.releaseHandle();
+      // Not reused: it may still be inside its own read callback when this runs.
+      this.parser.conn = null;
+      this.parser = null;
+    }
+    this.server.onUpgrade(req, socket, head);
+  }
+
+  /** Idle: no request open or half-received (closed at once by drain / closeIdle). */
+  get idle(): boolean {
+    return this.current === null && this.parsing === null && this.headStart === 0;
+  }
+
+  /** Called by the sweep; `slack` is the sweep's own granularity. */
+  checkTimeouts(now: number, slack: number): void {
+    if (this.broken) return;
+    const s = this.server.settings;
+    if (this.headStart !== 0 && now - this.headStart >= s.headersTimeoutMs + slack) {
+      this.refuse(PROTOCOL_ERRORS.timeout);
+      return;
+    }
+    if (this.current !== null || this.parsing !== null) {
+      if (this.requestStart !== 0 && now - this.requestStart >= s.requestTimeoutMs + slack) {
+        this.refuse(PROTOCOL_ERRORS.timeout);
+      } else if (now - this.lastActive >= s.activeTimeoutMs + slack) {
+        this.socket.destroy();
+      }
+      return;
+    }
+    if (now - this.lastActive >= s.idleTimeoutMs + slack) this.socket.destroy();
+  }
+
+  /** Graceful stop: idle connections close now, busy ones after their current response. */
+  closeWhenIdle(): void {
+    if (this.idle) this.socket.destroy();
+    else this.closing = true;
+  }
+}
+
+// ---- the connections of one listener ---------------------------------------------------
+
+export class HttpConnections {
+  private readonly open = new Set<ClientConnection>();
+  /** Coarse clock (performance.now() at the last sweep tick): activity stamps cost nothing. */
+  clock = performance.now();
+  draining = false;
+  private sweep: NodeJS.Timeout | null = null;
+  private interval = 1000;
+
+  constructor(
+    public settings: HttpSettings,
+    readonly onRequest: RequestListener,
+    readonly onUpgrade: UpgradeListener,
+  ) {
+    this.interval = sweepInterval(settings);
+  }
+
+  /** Serves HTTP on an accepted (and, for HTTPS, handshaken) socket. */
+  attach(socket: net.Socket, overLimit: boolean): ClientConnection {
+    this.clock = performance.now();
+    const conn = new ClientConnection(this, socket);
+    conn.overLimit = overLimit;
+    this.open.add(conn);
+    if (this.sweep === null) this.startSweep();
+    return conn;
+  }
+
+  forget(conn: ClientConnection): void {
+    this.open.delete(conn);
+    if (this.open.size === 0 && this.sweep !== null) {
+      clearInterval(this.sweep);
+      this.sweep = null;
+    }
+  }
+
+  update(settings: HttpSettings): void {
+    this.settings = settings;
+    const interval = sweepInterval(settings);
+    if (interval !== this.interval) {
+      this.interval = interval;
+      if (this.sweep !== null) {
+        clearInterval(this.sweep);
+        this.startSweep();
+      }
+    }
+  }
+
+  /** Closes connections with no request open; the others close after their response. */
+  closeIdle(): void {
+    for (const c of [...this.open]) if (c.idle) c.socket.destroy();
+  }
+
+  /** Listener drain: from now on every response says `Connection: close`. */
+  drain(): void {
+    this.draining = true;
+    for (const c of [...this.open]) c.closeWhenIdle();
+  }
+
+  private startSweep(): void {
+    this.sweep = setInterval(() => this.tick(), this.interval);
+    this.sweep.unref();
+  }
+
+  private tick(): void {
+    const now = performance.now();
+    this.clock = now;
+    const slack = this.interval;
+    for (const c of [...this.open]) c.checkTimeouts(now, slack);
+  }
+}
+
+/** A quarter of the shortest timeout, between 25 ms and 1 s. */
+function sweepInterval(s: HttpSettings): number {
+  return Math.max(25, Math.min(1000, Math.floor(Math.min(s.idleTimeoutMs, s.headersTimeoutMs) / 4)));
+}
