@@ -21,44 +21,10 @@
 import type * as net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { normaliseIp } from './headers';
+import { consumableHandle, HTTPParser, HttpParser as LlhttpParser, methods, StreamHandle } from './llhttp';
 import { BodyFlow, BodySink, RequestBody } from './request-body';
-// Node's llhttp binding, as used by node:http itself (`_http_common` has no typings).
-const { HTTPParser, methods } = require('_http_common') as { HTTPParser: HttpParserClass; methods: string[] };
-
-interface HttpParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  close(): void;
-  consume(handle: object): void;
-  unconsume(): void;
-  getCurrentBuffer(): Buffer;
-  [key: number]: unknown;
-  conn: ClientConnection | null;
-}
-interface HttpParserClass {
-  new(): HttpParser;
-  REQUEST: number;
-  kOnMessageBegin: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kOnExecute: number;
-  kLenientNone: number;
-}
-
-/** The parts of a socket's native stream handle used to read it directly into the parser. */
-interface StreamHandle {
-  isStreamBase?: boolean;
-  _consumed?: boolean;
-  readStart(): number;
-  readStop(): number;
-}
-function streamHandle(socket: net.Socket): StreamHandle | null {
-  const h = (socket as unknown as { _handle?: StreamHandle | null })._handle;
-  return h !== undefined && h !== null && h.isStreamBase === true && h._consumed !== true ? h : null;
-}
+/** A parser with the connection it currently serves (parsers are pooled). */
+type HttpParser = LlhttpParser & { conn: ClientConnection | null };
 
 /** Timeouts and limits of one listener; replaced as a whole on reload. */
 export interface HttpSettings {
@@ -303,7 +269,7 @@ function onExecute(this: HttpParser, ret: number | Error): void {
 function allocParser(conn: ClientConnection, maxHeaderBytes: number): HttpParser {
   let p = spareParsers.pop();
   if (p === undefined) {
-    p = new HTTPParser();
+    p = new HTTPParser() as HttpParser;
     p[HTTPParser.kOnMessageBegin] = onMessageBegin;
     p[HTTPParser.kOnHeaders] = onHeaders;
     p[HTTPParser.kOnHeadersComplete] = onHeadersComplete;
@@ -366,7 +332,7 @@ export class ClientConnection implements BodyFlow {
     // Like node:http: the native stream feeds llhttp directly (no Buffer, no 'data' event per
     // read); the parser reports each read through onExecute. Sockets without a stream handle
     // of their own fall back to 'data' events.
-    const handle = streamHandle(socket);
+    const handle = consumableHandle(socket);
     if (handle !== null) {
       handle._consumed = true;
       this.handle = handle;

@@ -16,9 +16,8 @@
  * inactivity timeout, so a request arms no timer of its own.
  */
 import * as net from 'node:net';
+import { consumableHandle, HTTPParser, HttpParser, refreshSocketTimer, StreamHandle } from './llhttp';
 import type { BodySink, RequestBody } from './request-body';
-// Node's llhttp binding, as used by node:http itself (`_http_common` has no typings).
-const { HTTPParser } = require('_http_common') as { HTTPParser: HttpParserClass };
 
 /** Error codes the handler sees (ProxyExchange maps them to 502/504 and retry decisions). */
 export const UpstreamError = {
@@ -69,25 +68,6 @@ export interface UpstreamHandler {
 const KEEP_ALIVE_IDLE_MS = 4000;
 const SWEEP_INTERVAL_MS = 1000;
 
-interface HttpParser {
-  initialize(type: number, resource: object, maxHeaderSize: number, lenient: number): void;
-  execute(data: Buffer): number | Error;
-  finish(): number | Error | undefined;
-  close(): void;
-  free(): void;
-  remove(): void;
-  [key: number]: unknown;
-}
-interface HttpParserClass {
-  new(): HttpParser;
-  RESPONSE: number;
-  kOnHeaders: number;
-  kOnHeadersComplete: number;
-  kOnBody: number;
-  kOnMessageComplete: number;
-  kLenientNone: number;
-}
-
 function upstreamError(code: string, message: string): Error {
   const err = new Error(message) as NodeJS.ErrnoException;
   err.code = code;
@@ -119,6 +99,8 @@ class Connection implements BodySink {
   private tainted = false;
   private partialHeaders: string[] = [];
   private timeoutMs = 0;
+  /** The socket's native stream while the parser consumes it (see ./llhttp.ts), else null. */
+  private handle: StreamHandle | null = null;
   connected = false;
   idleSince = 0;
 
@@ -126,7 +108,8 @@ class Connection implements BodySink {
   readonly resume = (): void => {
     if (this.paused) {
       this.paused = false;
-      this.socket.resume();
+      if (this.handle !== null) this.handle.readStart();
+      else this.socket.resume();
     }
   };
   // BodySink: the client's request body, while this connection carries it.
@@ -176,22 +159,40 @@ class Connection implements BodySink {
         this.tainted = true;
         return;
       }
-      if (!h.onData(chunk) && !this.paused) {
-        this.paused = true;
-        this.socket.pause();
-      }
+      if (!h.onData(chunk) && !this.paused) this.pause();
     };
     this.parser[HTTPParser.kOnMessageComplete] = (): void => {
       if (this.handler === null || !this.headersDone) return; // a 1xx, or bytes nobody asked for
       this.complete = true;
     };
+    this.parser[HTTPParser.kOnExecute] = (ret: number | Error): void => {
+      refreshSocketTimer(this.socket);
+      this.afterExecute(ret);
+    };
     const s = this.socket;
-    s.on('data', (data: Buffer) => this.onSocketData(data));
     s.on('end', () => this.onSocketEnd());
     s.on('timeout', () => this.onSocketTimeout());
     s.on('drain', this.onSocketDrain);
     s.on('error', () => undefined); // 'close' follows and does the work
     s.on('close', () => this.onSocketClose());
+  }
+
+  /** Once connected: reads go straight into the parser when the stream allows it. */
+  readStream(): void {
+    const handle = consumableHandle(this.socket);
+    if (handle !== null) {
+      handle._consumed = true;
+      this.handle = handle;
+      this.parser.consume(handle);
+    } else {
+      this.socket.on('data', (data: Buffer) => this.afterExecute(this.parser.execute(data)));
+    }
+  }
+
+  private pause(): void {
+    this.paused = true;
+    if (this.handle !== null) this.handle.readStop();
+    else this.socket.pause();
   }
 
   /** Starts `request` on this (connected, idle) connection. */
@@ -242,15 +243,11 @@ class Connection implements BodySink {
     const list = headers ?? this.partialHeaders.splice(0);
     this.headersDone = true;
     this.keepAlive = shouldKeepAlive;
-    if (!h.onHeaders(status, list, this.resume, statusText) && !this.paused && this.handler === h) {
-      this.paused = true;
-      this.socket.pause();
-    }
+    if (!h.onHeaders(status, list, this.resume, statusText) && !this.paused && this.handler === h) this.pause();
     return this.skipBody ? 1 : 0;
   }
 
-  private onSocketData(data: Buffer): void {
-    const ret = this.parser.execute(data);
+  private afterExecute(ret: number | Error): void {
     // An Error on a parse failure (tested by type: it may come from another realm under jest).
     const broken = typeof ret !== 'number';
     if (this.complete) {
@@ -293,6 +290,10 @@ class Connection implements BodySink {
     this.fail(this.pool.destroyed
       ? upstreamError(UpstreamError.POOL_DESTROYED, 'the upstream pool was destroyed')
       : upstreamError(UpstreamError.CLOSED_EARLY, 'the target closed the connection'));
+    if (this.handle !== null) {
+      this.parser.unconsume();
+      this.handle = null;
+    }
     this.parser.close();
     this.pool.forget(this);
   }
@@ -402,6 +403,7 @@ export class UpstreamPool {
       s.removeListener('close', closed);
       s.setTimeout(0);
       conn.connected = true;
+      conn.readStream();
       conn.start(request, handler);
     };
     s.once('connect', connected);

@@ -210,6 +210,21 @@ test('a body cut short by the target fails after the headers; a silent target ti
   expect(await run(pool, { path: '/silent', timeoutMs: 300 })).toMatchObject({ connected: true, status: 0, error: UpstreamError.HEADERS_TIMEOUT });
 });
 
+test('the timeout is inactivity: a body that keeps coming for longer than it completes; a stall fails', async () => {
+  const [pool] = await poolFor((head, s) => {
+    let n = 0;
+    s.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n');
+    // One byte every 100 ms: 1 s in all, three times the 300 ms timeout.
+    const t = setInterval(() => {
+      if (s.destroyed || (head.startsWith('GET /stall') && n === 3)) return clearInterval(t);
+      s.write(String(n++));
+      if (n === 10) clearInterval(t);
+    }, 100);
+  });
+  expect(await run(pool, { path: '/steady', timeoutMs: 300 })).toMatchObject({ status: 200, body: '0123456789', error: null });
+  expect(await run(pool, { path: '/stall', timeoutMs: 300 })).toMatchObject({ status: 200, body: '012', error: UpstreamError.BODY_TIMEOUT });
+});
+
 test('connect failures reach the handler without onConnect; a closed pool refuses new requests', async () => {
   const probe = net.createServer();
   await new Promise<void>((r) => probe.listen(0, HOST, r));
