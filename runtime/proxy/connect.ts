@@ -3,7 +3,7 @@
  * retry on the next target (TCP listeners and HTTP upgrades: nothing was sent yet, so another
  * target is always safe to try).
  */
-import { connect, Socket } from 'node:net';
+import { connect, OnReadOpts, Socket } from 'node:net';
 import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
 import type { BackendRuntime } from './routes';
@@ -21,6 +21,20 @@ export type ConnectCallback = (failure: ConnectFailure | null, socket: Socket | 
  */
 export function connectToTarget(backend: BackendRuntime, observer: DataPlaneObserver, clientIp: string,
   first: Peer | null, cb: ConnectCallback): void {
+  connectWithRetry(backend, observer, clientIp, first, null, cb);
+}
+
+/**
+ * As connectToTarget, but every socket it opens reads into `onread`'s buffers (net.connect's
+ * `onread`): no 'data' events, the bytes go to `onread.callback` (see tunnel-reader.ts).
+ */
+export function connectToTargetWithReader(backend: BackendRuntime, observer: DataPlaneObserver, clientIp: string,
+  first: Peer | null, onread: OnReadOpts, cb: ConnectCallback): void {
+  connectWithRetry(backend, observer, clientIp, first, onread, cb);
+}
+
+function connectWithRetry(backend: BackendRuntime, observer: DataPlaneObserver, clientIp: string,
+  first: Peer | null, onread: OnReadOpts | null, cb: ConnectCallback): void {
   let tried: Set<Peer> | null = null;
   let attempts = 0;
   let last: ConnectFailure = 'NO_TARGET';
@@ -30,7 +44,9 @@ export function connectToTarget(backend: BackendRuntime, observer: DataPlaneObse
       return;
     }
     attempts++;
-    const sock = connect({ host: peer.address, port: peer.port, allowHalfOpen: true });
+    const sock = onread === null
+      ? connect({ host: peer.address, port: peer.port, allowHalfOpen: true })
+      : connect({ host: peer.address, port: peer.port, allowHalfOpen: true, onread });
     let settled = false;
     const fail = (reason: ConnectFailure): void => {
       if (settled) return;

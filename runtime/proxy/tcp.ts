@@ -5,10 +5,11 @@
  */
 import type { Socket } from 'node:net';
 import type { DataPlaneObserver } from '../dataplane-types';
-import { connectToTarget, proxyV1Header } from './connect';
+import { connectToTargetWithReader, proxyV1Header } from './connect';
 import { normaliseIp } from './headers';
 import type { ListenerState } from './routes';
 import { joinSockets } from './tunnel';
+import { TunnelReader } from './tunnel-reader';
 
 function swallow(): void { /* the connection is torn down by its 'close' path */ }
 
@@ -18,7 +19,11 @@ export function handleTcpConnection(state: ListenerState, observer: DataPlaneObs
   const start = performance.now();
   const clientIp = normaliseIp(client.remoteAddress);
   client.on('error', swallow);
-  connectToTarget(backend, observer, clientIp, null, (failure, upstream, peer) => {
+  // Bulk bytes flow target → client (downloads, replies): that direction reads into our own
+  // buffers (tunnel-reader.ts). Accepted sockets cannot take `onread`, so client → target
+  // stays on pipe().
+  const reader = new TunnelReader();
+  connectToTargetWithReader(backend, observer, clientIp, null, reader.onread, (failure, upstream, peer) => {
     if (failure !== null || upstream === null || peer === null) {
       client.destroy();
       observer.requestDone(route.listenerId, backend.id, null, 0, performance.now() - start, 0, 'TCP', '', clientIp);
@@ -37,6 +42,6 @@ export function handleTcpConnection(state: ListenerState, observer: DataPlaneObs
     joinSockets(client, upstream, route.listener.idleTimeoutMs, () => {
       backend.pool.release(peer);
       observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, 'TCP', '', clientIp);
-    });
+    }, reader);
   });
 }

@@ -6,6 +6,7 @@
  * timeout on either side tears both down.
  */
 import type { Socket } from 'node:net';
+import type { TunnelReader } from './tunnel-reader';
 
 const kPeer = Symbol('alb.tunnelPeer');
 type Linked = Socket & { [kPeer]?: Socket };
@@ -26,15 +27,20 @@ function onClose(this: Linked, hadError: boolean): void {
  * Starts piping. `idleMs` bounds inactivity on each side; `onBothClosed` runs once when both
  * sockets have closed. Both sockets must already have an 'error' listener attached by the
  * caller for the time before this call; from here on tunnel handlers take over.
+ * `reader`: the upstream socket was created with `reader.onread`, and the reader forwards the
+ * upstream → client direction (see tunnel-reader.ts); without it both directions use pipe().
  */
-export function joinSockets(client: Socket, upstream: Socket, idleMs: number, onBothClosed: () => void): void {
+export function joinSockets(client: Socket, upstream: Socket, idleMs: number, onBothClosed: () => void,
+  reader: TunnelReader | null = null): void {
   const a = client as Linked;
   const b = upstream as Linked;
   a[kPeer] = b;
   b[kPeer] = a;
   let open = 2;
   const closed = (): void => {
-    if (--open === 0) onBothClosed();
+    if (--open > 0) return;
+    if (reader !== null) reader.release();
+    onBothClosed();
   };
   for (const s of [a, b]) {
     s.on('error', destroyBoth);
@@ -45,7 +51,14 @@ export function joinSockets(client: Socket, upstream: Socket, idleMs: number, on
     s.setNoDelay(true);
   }
   a.pipe(b);
-  b.pipe(a);
+  if (reader === null) {
+    b.pipe(a);
+  } else {
+    reader.attach(b, a);
+    // The reader has written every byte before the upstream's EOF arrives ('end' follows the
+    // last read), so ending here queues the FIN behind them, as pipe() does.
+    b.once('end', () => a.end());
+  }
 }
 
 /** A ready-made raw HTTP/1.1 response for sockets that are not (or no longer) in node:http. */
