@@ -111,7 +111,7 @@ export class ClientRequest {
     readonly rawHeaders: string[],
     /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
     readonly minor: number,
-    private readonly clientKeepAlive: boolean,
+    readonly clientKeepAlive: boolean,
     readonly hasBody: boolean,
     readonly expectContinue: boolean,
     /** Cookie header values joined with '; ', or null. */
@@ -293,7 +293,7 @@ function freeParser(p: HttpParser): void {
 export class ClientConnection implements BodyFlow {
   readonly clientIp: string;
   readonly clientPort: number;
-  readonly localIp: string;
+  private local: string | null = null;
   /** Beyond the listener's activeConnections limit when accepted: its requests get a 503. */
   overLimit = false;
   /** Nothing more may be written (protocol error answered, or destroyed). */
@@ -327,7 +327,6 @@ export class ClientConnection implements BodyFlow {
     this.parser = allocParser(this, server.settings.maxHeaderBytes);
     this.clientIp = normaliseIp(socket.remoteAddress);
     this.clientPort = socket.remotePort ?? 0;
-    this.localIp = normaliseIp(socket.localAddress);
     this.lastActive = server.clock;
     // Like node:http: the native stream feeds llhttp directly (no Buffer, no 'data' event per
     // read); the parser reports each read through onExecute. Sockets without a stream handle
@@ -343,6 +342,12 @@ export class ClientConnection implements BodyFlow {
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.onDrain());
     socket.on('close', () => this.onClose());
+  }
+
+  /** The LB address the client reached (a getsockname syscall: only asked when needed). */
+  get localIp(): string {
+    if (this.local === null) this.local = normaliseIp(this.socket.localAddress);
+    return this.local;
   }
 
   touch(): void {
@@ -599,6 +604,14 @@ export class ClientConnection implements BodyFlow {
     if (this.broken) return;
     const body = req.body;
     if (!keep || (body !== null && body.aborted)) {
+      if (!req.clientKeepAlive && this.quiet() && req.received) {
+        // The client asked to close and sent nothing more: a plain close() sends what is
+        // queued and then FIN (no shutdown round, no lingering); anything else closes
+        // gracefully so unread bytes cannot turn the close into a reset.
+        this.broken = true;
+        this.socket.destroy();
+        return;
+      }
       this.closeSoon();
       return;
     }
@@ -672,6 +685,12 @@ export class ClientConnection implements BodyFlow {
       this.parser = null;
     }
     this.server.onUpgrade(req, socket, head);
+  }
+
+  /** Nothing is parsed-but-unanswered, nothing half-received and nothing left to flush (plain TCP). */
+  private quiet(): boolean {
+    return this.parsing === null && this.headStart === 0 && (this.queue === null || this.queue.length === 0)
+      && this.socket.writableLength === 0 && (this.socket as { encrypted?: boolean }).encrypted !== true;
   }
 
   /** Idle: no request open or half-received (closed at once by drain / closeIdle). */

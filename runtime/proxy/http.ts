@@ -123,7 +123,7 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
       path: req.url,
       method: req.method,
       headers: upstreamRequestHeaders(req.rawHeaders, this.route.plan!, this.clientIp,
-        conn.clientPort, conn.localIp, null),
+        conn.clientPort, this.route.plan!.lbIp ? conn.localIp : '', null),
       body: req.body,
       timeoutMs: backend.responseTimeoutMs,
     };

@@ -60,7 +60,7 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
       return;
     }
     const headers = upstreamRequestHeaders(req.rawHeaders, route.plan!, clientIp, conn.clientPort,
-      conn.localIp, req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
+      route.plan!.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
     let text = `${method} ${url} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';
