@@ -69,11 +69,11 @@ async function main(): Promise<void> {
     const httpScenarios = HTTP_SCENARIOS.filter((s) => wants(s.id, s.id === 'http-small-keepalive'));
     const tcpScenarios = TCP_SCENARIOS.filter((s) => wants(s.id, s.id === 'tcp-1m'));
     log(`bench: comparison — ${usable.map((p) => p.id).join(', ')}; workers ${args.workerCounts.join(',')}; ` +
-      `${args.repeats} repeat(s) × ${args.durationSec}s (+${args.warmupSec}s warm-up)`);
+      `${args.repeats} repeat(s) × ${args.durationSec}s (+${args.warmupSec}s warm-up; ${args.startWarmupSec}s of load after each proxy start)`);
     scenarios.push(...await runComparison({
       proxies: usable, backend, tls, dir, repeats: args.repeats, workerCounts: args.workerCounts,
-      durationSec: args.durationSec, warmupSec: args.warmupSec, luaHook, loadCpus: LOAD_CPUS, proxyCpus,
-      httpScenarios, tcpScenarios, log,
+      durationSec: args.durationSec, warmupSec: args.warmupSec, startWarmupSec: args.startWarmupSec, luaHook,
+      loadCpus: LOAD_CPUS, proxyCpus, httpScenarios, tcpScenarios, log,
     }));
     const albReason = albRuntime.unavailable();
     const common = { backend, tls, dir, luaHook, loadCpus: LOAD_CPUS, proxyCpus, log, albReason };
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     loadAverage1m: { start: Math.round(loadAtStart * 100) / 100, end: Math.round(os.loadavg()[0] * 100) / 100 },
   };
   const settings = {
-    mode: args.quick ? 'quick' : 'full', durationSec: args.durationSec, warmupSec: args.warmupSec,
+    mode: args.quick ? 'quick' : 'full', durationSec: args.durationSec, warmupSec: args.warmupSec, startWarmupSec: args.startWarmupSec,
     repeats: args.repeats, workerCounts: args.workerCounts, openFilesLimit: limit.soft,
     cpuSplit: { loadGeneratorAndBackend: `CPU ${LOAD_CPUS}`, proxy1Worker: `CPU ${proxyCpus(1)}`, proxy2Workers: `CPUs ${proxyCpus(2)}` },
     backend: { server: 'nginx, 1 worker', address: BACKEND_HOST, ports: BACKEND_PORTS, smallBodyBytes: SMALL_BODY.length },
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const preamble = [
     `${result.generatedAt.slice(0, 16).replace('T', ' ')} UTC · ${machine.cpus} cores (${machine.cpuModel}) · node ${machine.node} · ` +
       `nginx ${machine.nginx} · HAProxy ${machine.haproxy} · wrk ${machine.wrk} · mode ${settings.mode}, median of ${args.repeats}, ` +
-      `${args.durationSec}s per run · ${result.elapsedSec}s total · load average ${machine.loadAverage1m.start} → ${machine.loadAverage1m.end}`,
+      `${args.durationSec}s per run (after ${args.warmupSec}s warm-up; ${args.startWarmupSec}s of load after each proxy start) · ${result.elapsedSec}s total · load average ${machine.loadAverage1m.start} → ${machine.loadAverage1m.end}`,
     '',
     `CPU split: wrk + backend nginx on CPU ${LOAD_CPUS}; proxy on CPU 0 (1 worker) or CPUs 0-1 (2 workers). ` +
       'CPU % = proxy CPU time / wall time (100 = one core). Peak RSS = VmHWM summed over the proxy\'s processes. ' +

@@ -5,6 +5,12 @@ export interface BenchArgs {
   profile: boolean;
   durationSec: number;
   warmupSec: number;
+  /**
+   * Load put on each proxy right after it starts, before its first measurement: the Node
+   * proxies' JIT tiers up and their heaps grow to size in the first seconds (nginx and HAProxy
+   * are unaffected). Every proxy gets the same.
+   */
+  startWarmupSec: number;
   repeats: number;
   workerCounts: number[];
   /** Proxy ids to run (default: all). */
@@ -14,7 +20,7 @@ export interface BenchArgs {
   out: string | null;
 }
 
-const USAGE = `usage: npm run bench -- [--quick] [--profile] [--duration SEC] [--warmup SEC] [--repeats N]
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--duration SEC] [--warmup SEC] [--start-warmup SEC] [--repeats N]
                        [--workers 1,2] [--proxies alb,nginx,haproxy,fastify,http-proxy]
                        [--scenarios ID,ID...] [--out FILE]`;
 
@@ -25,6 +31,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     profile: argv.includes('--profile'),
     durationSec: quick ? 3 : 5,
     warmupSec: 1,
+    startWarmupSec: quick ? 0 : 5,
     repeats: quick ? 1 : 3,
     workerCounts: quick ? [1] : [1, 2],
     proxies: null,
@@ -43,6 +50,7 @@ export function parseArgs(argv: string[]): BenchArgs {
       case '--quick': case '--profile': break;
       case '--duration': a.durationSec = num(flag, v, 1); i++; break;
       case '--warmup': a.warmupSec = num(flag, v, 0); i++; break;
+      case '--start-warmup': a.startWarmupSec = num(flag, v, 0); i++; break;
       case '--repeats': a.repeats = num(flag, v, 1); i++; break;
       case '--workers': a.workerCounts = (v ?? '').split(',').map((w) => num(flag, w, 1)); i++; break;
       case '--proxies': a.proxies = (v ?? '').split(','); i++; break;

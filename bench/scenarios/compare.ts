@@ -9,6 +9,7 @@ import { ProxySpec, RunningProxy } from '../proxies/types';
 import { BackendSet } from '../backends/backend-set';
 import { TlsFiles } from '../lib/tls';
 import { Collector, ScenarioResult } from '../lib/results';
+import { runWrk } from '../lib/wrk';
 import { measureHttp, measureDirect, HttpScenario } from './http';
 import { measureTcp, TcpScenario } from './tcp';
 
@@ -21,6 +22,8 @@ export interface CompareInput {
   workerCounts: number[];
   durationSec: number;
   warmupSec: number;
+  /** Seconds of load on the first HTTP scenario right after a proxy starts (0: none). */
+  startWarmupSec: number;
   luaHook: string;
   loadCpus: string;
   proxyCpus: (workers: number) => string;
@@ -50,6 +53,11 @@ export async function runComparison(o: CompareInput): Promise<ScenarioResult[]> 
           continue;
         }
         try {
+          const first = o.httpScenarios.find((x) => !x.https);
+          if (o.startWarmupSec > 0 && first !== undefined) {
+            await runWrk({ url: proxy.httpUrl(first.path), connections: first.connections, threads: 1,
+              luaHook: o.luaHook, cpus: o.loadCpus, headers: first.headers, durationSec: o.startWarmupSec });
+          }
           for (const s of o.httpScenarios) {
             try {
               const m = await measureHttp(proxy, s, st);

@@ -189,7 +189,12 @@ export class ClientRequest {
     if (head !== null) {
       this.pendingHead = null;
       if (chunk.length <= JOIN_LIMIT) return socket.write(join(head, chunk, false));
+      // Head and a large first chunk still leave in one writev.
+      socket.cork();
       socket.write(head, 'latin1');
+      const ok = socket.write(chunk);
+      socket.uncork();
+      return ok;
     }
     return socket.write(chunk);
   }
