@@ -1,9 +1,13 @@
-/** This project's runtime, run exactly as a host runs it: the bundled CLI in the foreground. */
+/**
+ * This project's runtime, run as a deployed node runs it: the bundled CLI in the foreground
+ * with the V8 flags the daemon gives the primary (runtime/process/v8-flags.ts).
+ */
 import * as fs from 'fs';
 import * as path from 'path';
 import { ProxySpec, ProxyContext, ADMIN_PORT } from './types';
 import { launch, childrenAreWorkers } from './launch';
 import { albConfig } from './alb-config';
+import { SERVING_V8_FLAGS } from '../../runtime/process/v8-flags';
 
 export const RUNTIME_BUNDLE = path.join(__dirname, '..', '..', 'dist', 'runtime', 'alb-runtime.js');
 
@@ -27,7 +31,7 @@ export const albRuntime: ProxySpec = {
     return launch({
       id: this.id, name: this.id, address: this.address, dir: ctx.dir, withTcp: true, cpus: ctx.cpus,
       command: process.execPath,
-      args: [...(ctx.nodeFlags ?? []), RUNTIME_BUNDLE, 'run', '--config', file, '--bind', this.address,
+      args: [...SERVING_V8_FLAGS, ...(ctx.nodeFlags ?? []), RUNTIME_BUNDLE, 'run', '--config', file, '--bind', this.address,
         '--workers', String(ctx.workers), '--access-log', 'off'],
       workersOf: childrenAreWorkers,
     });

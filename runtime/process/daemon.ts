@@ -9,6 +9,7 @@ import { adminGet, parseHostPort } from '../admin/client';
 import { configHash } from '../config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
 import { loadConfigFile } from '../config/load';
+import { SERVING_V8_FLAGS } from './v8-flags';
 import { isAlive, nodeFiles, readAdminAddress, readPid, removeQuietly, writeFileAtomic } from './state-dir';
 
 export interface StartOptions {
@@ -55,7 +56,7 @@ export async function startDaemon(o: StartOptions): Promise<number> {
   const log = fs.openSync(files.log, 'a');
   // Detached into its own session with stdio on the log file: whoever started us (Terraform's
   // local-exec waits for every holder of its pipes) is free to return.
-  const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...SERVING_V8_FLAGS, ...args], { detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   child.unref();
   if (child.pid === undefined) {

@@ -23,6 +23,7 @@ import type { TargetVerdict } from './ipc';
 import { InProcessWorkerHandle, WorkerHandle } from './worker-handle';
 import { WorkerObserver } from './worker-observer';
 import { WorkerPool } from './worker-pool';
+import { SERVING_V8_FLAGS } from './v8-flags';
 import { NodeFiles, nodeFiles, removeQuietly, writeFileAtomic } from './state-dir';
 
 export interface RunOptions {
@@ -49,10 +50,21 @@ export interface RunOptions {
  */
 const WORKER_SEMI_SPACE_MIB = 8;
 
-/** Node flags for the worker processes: the primary's own, plus the young-generation cap. */
+/** Flags a worker gets unless the user chose that setting (pattern matched on node flags). */
+const WORKER_DEFAULTS: ReadonlyArray<[RegExp, string]> = [
+  [/^--max[-_]semi[-_]space[-_]size\b/, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`],
+  [/^--(no[-_])?memory[-_]reducer\b/, SERVING_V8_FLAGS[0]],
+];
+
+/**
+ * Node flags for the worker processes: the primary's own, plus the young-generation cap and
+ * no memory reducer — each unless the user set it (node command line or NODE_OPTIONS).
+ */
 export function workerExecArgv(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
-  const set = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => /^--max[-_]semi[-_]space[-_]size\b/.test(a));
-  return set ? [...execArgv] : [...execArgv, `--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`];
+  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
+  const out = [...execArgv];
+  for (const [pattern, flag] of WORKER_DEFAULTS) if (!given.some((a) => pattern.test(a))) out.push(flag);
+  return out;
 }
 
 /** A worker must answer a status/metrics question within this, or it is reported as silent. */
