@@ -142,7 +142,6 @@ export class Primary {
       if (this.options.workers === 0) {
         await this.startInProcess();
       } else {
-        cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
         this.pool = new WorkerPool(this.options.workers, {
           node: this.options.node, accessLog: this.options.accessLog, drainMs: this.options.drainMs,
           workers: this.options.workers,
@@ -151,6 +150,9 @@ export class Primary {
           onTargetFailed: (b, t, reason) => this.onTargetFailed(b, t, reason),
           onRestart: () => this.metrics.workerRestarts.inc(),
         }, this.log);
+        // Only after the WorkerPool set cluster.schedulingPolicy: the first setupPrimary()
+        // freezes the policy (called first, it silently kept SCHED_RR for a single worker).
+        cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
         await this.pool.start();
       }
     } catch (err) {

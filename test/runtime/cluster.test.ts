@@ -84,6 +84,46 @@ test('SIGTERM stops accepting, drains an in-flight slow request, then exits 0 wi
   }
 });
 
+/** Inodes of the sockets listening on `port` (from /proc/net/tcp; state 0A = LISTEN). */
+function listeningInodes(port: number): Set<string> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const out = new Set<string>();
+  for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 9 && f[1].endsWith(`:${hex}`) && f[3] === '0A') out.add(f[9]);
+  }
+  return out;
+}
+
+/** Whether process `pid` holds one of `inodes` as an open file descriptor. */
+function holdsSocket(pid: number, inodes: Set<string>): boolean {
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`, { encoding: 'utf8' }) ?? '');
+    if (m !== null && inodes.has(m[1])) return true;
+  }
+  return false;
+}
+
+test('scheduling: one worker accepts for itself (SCHED_NONE); with two the primary hands connections out (SCHED_RR)', async () => {
+  const file = writeJson(dir, 'sched.json', lbConfig(ADDR, [listener('main', PORT, 'web')], [backend('web', [{ id: 'app', port: app.port }])]));
+  for (const workers of [1, 2]) {
+    const node = await startNode(['run', '--config', file, '--bind', ADDR, '--workers', String(workers), '--access-log', 'off'], { adminHost: ADDR });
+    try {
+      expect((await get(ADDR, PORT, '/sched')).status).toBe(200);
+      const s = await getJson(ADDR, node.adminPort, '/status');
+      const inodes = listeningInodes(PORT);
+      expect(inodes.size).toBeGreaterThan(0);
+      const workerHolds = s.workers.map((w: { pid: number }) => holdsSocket(w.pid, inodes));
+      // SCHED_NONE: the listening socket is shared into the worker, which accepts; SCHED_RR:
+      // only the primary holds it and passes each accepted connection on.
+      expect(workerHolds).toEqual(workers === 1 ? [true] : [false, false]);
+    } finally {
+      node.kill();
+      await node.exited;
+    }
+  }
+});
+
 test('per-node listener limits are split between the workers: 2 connections over 2 workers is 1 each', async () => {
   const file = writeJson(dir, 'limits.json', lbConfig(ADDR, [listener('main', PORT, 'web', { limits: { qps: -1, activeConnections: 2 } })],
     [backend('web', [{ id: 'app', port: app.port }])]));
