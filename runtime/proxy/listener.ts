@@ -63,7 +63,7 @@ export class ListenerServer {
     tlsMaterial: TlsMaterial | null,
     private readonly observer: DataPlaneObserver,
   ) {
-    this.state = { route, active: 0, inflight: 0, draining: false, sockets: new Set() };
+    this.state = { route, active: 0, inflight: 0, sockets: new Set() };
     const state = this.state;
     this.http = kind === 'HTTP' || kind === 'HTTPS'
       ? new HttpConnections(httpSettings(route), (req) => handleRequest(state, observer, req),
@@ -193,8 +193,8 @@ export class ListenerServer {
    */
   drain(graceMs: number): Promise<void> {
     const state = this.state;
-    state.draining = true;
     if (this.server.listening) this.server.close();
+    // From here on every HTTP response says `Connection: close` (HttpConnections.draining).
     if (this.http !== null) this.http.drain();
     if (state.sockets.size === 0) return Promise.resolve();
     return new Promise((resolve) => {

@@ -52,7 +52,5 @@ export interface ListenerState {
   active: number;
   /** HTTP requests in flight now (this worker). */
   inflight: number;
-  /** Set while the listener drains: responses carry `Connection: close`. */
-  draining: boolean;
   readonly sockets: Set<Socket>;
 }
