@@ -23,6 +23,7 @@ import { STATUS_CODES } from 'node:http';
 import { normaliseIp } from './headers';
 import { consumableHandle, HTTPParser, HttpParser as LlhttpParser, methods, StreamHandle } from './llhttp';
 import { BodyFlow, BodySink, RequestBody } from './request-body';
+import { rawResponse } from './tunnel';
 /** A parser with the connection it currently serves (parsers are pooled). */
 type HttpParser = LlhttpParser & { conn: ClientConnection | null };
 
@@ -53,9 +54,7 @@ export type UpgradeListener = (req: ClientRequest, socket: net.Socket, head: Buf
 // ---- encoded answers -------------------------------------------------------------------
 
 function plain(status: number, text: string): Buffer {
-  const body = `${text}\n`;
-  return Buffer.from(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: text/plain; charset=utf-8\r\n`
-    + `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`, 'latin1');
+  return rawResponse(status, STATUS_CODES[status] ?? '', text);
 }
 const PROTOCOL_ERRORS = {
   badRequest: plain(400, '400 Bad Request: malformed HTTP/1.1 request'),
