@@ -1,18 +1,19 @@
 /**
  * Opens a raw TCP connection to a target of a backend, with passive-failure reporting and
  * retry on the next target (TCP listeners and HTTP upgrades: nothing was sent yet, so another
- * target is always safe to try).
+ * target is always safe to try), at most as many targets as an HTTP request may try
+ * (./retry-policy.ts).
  */
 import { connect, OnReadOpts, Socket } from 'node:net';
 import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
+import { attemptLimit } from './retry-policy';
 import type { BackendRuntime } from './routes';
 
 /** Why no connection could be made: nothing available, or the last attempt's failure. */
 export type ConnectFailure = 'NO_TARGET' | 'CONNECT_FAILED' | 'CONNECT_TIMEOUT';
 
 export type ConnectCallback = (failure: ConnectFailure | null, socket: Socket | null, peer: Peer | null) => void;
-
 
 /**
  * Connects to `first` (already picked by the caller, e.g. by cookie) or to a freshly picked
@@ -58,7 +59,7 @@ function connectWithRetry(backend: BackendRuntime, observer: DataPlaneObserver, 
       last = reason;
       if (tried === null) tried = new Set();
       tried.add(peer);
-      attempt(attempts >= backend.pool.peers.length ? null : backend.pool.pick(clientIp, tried));
+      attempt(attempts >= attemptLimit(backend.pool.peers.length) ? null : backend.pool.pick(clientIp, tried));
     };
     sock.setTimeout(backend.connectTimeoutMs);
     sock.on('error', () => fail('CONNECT_FAILED'));

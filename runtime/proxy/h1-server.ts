@@ -8,24 +8,36 @@
  * lenient flags), so what is accepted and refused on the wire is what node:http accepts and
  * refuses: see test/runtime/malformed.test.ts for the smuggling corpus.
  *
- * On top of the parser, this module does what node:http did for us: Host required on
- * HTTP/1.1 (and only one), Expect handling (100-continue or 417), one response at a time in
- * request order (pipelined requests wait, reading pauses), response framing (Content-Length
- * kept, chunked for HTTP/1.1 clients otherwise, close-delimited for HTTP/1.0), HEAD/204/304
- * without body, Date when the target sent none, Connection: keep-alive/close, a request body
- * the target did not read is discarded so the connection can carry the next request (nginx
- * does the same), and the timeouts: header block (slowloris), whole request, keep-alive idle
- * and inactivity while a request is open. The timeouts are checked by one coarse sweep per
- * listener instead of a timer per connection or request.
+ * On top of the parser, this module checks each request head before anything is done with
+ * it: exactly one Host on HTTP/1.1 (at most one on 1.0) with a valid host[:port] value, an
+ * origin-form target (its #fragment dropped), no CONNECT, no transfer coding but a lone
+ * `chunked` (501), Expect (100-continue or 417). A head is handed to the listener only after
+ * the parser went through the whole read it arrived in, so a framing error llhttp reports
+ * after the header block stops it before any target sees it.
+ *
+ * Responses leave one at a time in request order (pipelined requests wait, reading pauses);
+ * a protocol error after complete requests is answered after their responses, then the
+ * connection closes. Response framing is ./h1-response.ts. A request body the target did not
+ * read is discarded so the connection can carry the next request (nginx does the same); the
+ * timeouts: header block (slowloris), whole request, keep-alive idle and inactivity while a
+ * request is open, checked by one coarse sweep per listener instead of a timer per
+ * connection or request.
  */
 import type * as net from 'node:net';
 import { STATUS_CODES } from 'node:http';
 import { normaliseIp } from './headers';
 import { consumableHandle, HTTPParser, HttpParser as LlhttpParser, methods, StreamHandle } from './llhttp';
-import { BodyFlow, BodySink, RequestBody } from './request-body';
+import { ClientRequest } from './h1-response';
+import { BodyFlow, BodySink } from './request-body';
 import { rawResponse } from './tunnel';
+import { validHost } from './request-target';
 /** A parser with the connection it currently serves (parsers are pooled). */
 type HttpParser = LlhttpParser & { conn: ClientConnection | null };
+
+/** `Transfer-Encoding` values that name exactly one coding, chunked (llhttp checked the syntax). */
+function isChunkedOnly(codings: string): boolean {
+  return codings.length === 7 ? codings.toLowerCase() === 'chunked' : codings.trim().toLowerCase() === 'chunked';
+}
 
 /** Timeouts and limits of one listener; replaced as a whole on reload. */
 export interface HttpSettings {
@@ -38,14 +50,6 @@ export interface HttpSettings {
   /** Longest silence on the connection while a request is open. */
   readonly activeTimeoutMs: number;
   readonly maxHeaderBytes: number;
-}
-
-/** What the exchange handling a request hears from the client connection. */
-export interface ClientEvents {
-  /** The connection closed before the response was complete. */
-  onClientClose(): void;
-  /** The client read what was queued for it: writing may go on. */
-  onClientDrain(): void;
 }
 
 export type RequestListener = (req: ClientRequest) => void;
@@ -64,184 +68,11 @@ const PROTOCOL_ERRORS = {
   expectation: plain(417, '417 Expectation Failed: only "Expect: 100-continue" is supported'),
   connect: plain(405, '405 Method Not Allowed: CONNECT is not supported by this listener'),
   version: plain(505, '505 HTTP Version Not Supported: this listener speaks HTTP/1.0 and HTTP/1.1'),
+  badHost: plain(400, '400 Bad Request: the Host header is not a valid host[:port]'),
+  badTarget: plain(400, '400 Bad Request: the request target must be an absolute path'),
+  coding: plain(501, '501 Not Implemented: the only transfer coding accepted is "chunked"'),
 } as const;
-const CONTINUE = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
-const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
-
-/** The Date value, rebuilt at most once a second. */
-let dateSecond = -1;
-let dateValue = '';
-function httpDate(): string {
-  const s = Math.floor(Date.now() / 1000);
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateValue = new Date(s * 1000).toUTCString();
-  }
-  return dateValue;
-}
-
 const DISCARD: BodySink = { onBodyData() { /* dropped */ }, onBodyEnd() { /* */ }, onBodyAborted() { /* */ } };
-
-/** Small writes of head + body are joined into one buffer (one syscall, no writev). */
-const JOIN_LIMIT = 16 * 1024;
-
-// ---- one request and its response ----------------------------------------------------
-
-export class ClientRequest {
-  /** Body source when the request has one (Content-Length > 0 or chunked), else null. */
-  readonly body: RequestBody | null;
-  /** The whole request (head and body) has been received. */
-  received = false;
-  headersSent = false;
-  finished = false;
-  /** Set by the handler: close the connection after this response. */
-  closeAfter = false;
-  events: ClientEvents | null = null;
-  /** Upgrade header value of an upgrade request, else null. */
-  upgrade: string | null = null;
-  private pendingHead: string | null = null;
-  private chunked = false;
-  private keep = false;
-
-  constructor(
-    readonly conn: ClientConnection,
-    readonly method: string,
-    readonly url: string,
-    readonly rawHeaders: string[],
-    /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
-    readonly minor: number,
-    readonly clientKeepAlive: boolean,
-    readonly hasBody: boolean,
-    readonly expectContinue: boolean,
-    /** Cookie header values joined with '; ', or null. */
-    readonly cookie: string | null,
-  ) {
-    this.body = hasBody ? new RequestBody(conn) : null;
-  }
-
-  /** Sends `100 Continue` (once, before the final response). */
-  writeContinue(): void {
-    if (this.headersSent || this.conn.broken) return;
-    this.conn.socket.write(CONTINUE);
-  }
-
-  /**
-   * Starts the response. `headers` is a flat [name, value, ...] list without hop-by-hop
-   * fields; framing, Connection and (when missing) Date are added here. The head is held
-   * until the first body bytes or the end, so a small response leaves in one write.
-   */
-  writeHead(status: number, reason: string, headers: readonly string[]): void {
-    if (this.headersSent) throw new Error('response head already sent');
-    this.headersSent = true;
-    const conn = this.conn;
-    let head = `HTTP/1.1 ${status} ${reason === '' ? (STATUS_CODES[status] ?? 'Unknown') : reason}\r\n`;
-    let hasLength = false;
-    let hasDate = false;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i];
-      if (name.length === 14) {
-        if (name.toLowerCase() === 'content-length') hasLength = true;
-      } else if (name.length === 4 && name.toLowerCase() === 'date') {
-        hasDate = true;
-      }
-      head += `${name}: ${headers[i + 1]}\r\n`;
-    }
-    if (!hasDate) head += `date: ${httpDate()}\r\n`;
-    let keep = this.clientKeepAlive && !this.closeAfter && conn.mayKeepAlive();
-    const bodyless = this.method === 'HEAD' || status === 204 || status === 304 || status < 200;
-    if (!bodyless && !hasLength) {
-      if (this.minor === 1) {
-        this.chunked = true;
-        head += 'transfer-encoding: chunked\r\n';
-      } else {
-        keep = false; // HTTP/1.0: the body ends where the connection does
-      }
-    }
-    this.keep = keep;
-    this.pendingHead = `${head}connection: ${keep ? 'keep-alive' : 'close'}\r\n\r\n`;
-  }
-
-  /** A body chunk; false when the client is not keeping up (wait for onClientDrain). */
-  write(chunk: Buffer): boolean {
-    const conn = this.conn;
-    if (conn.broken || this.finished) return true;
-    conn.touch();
-    const socket = conn.socket;
-    const head = this.pendingHead;
-    if (this.chunked) {
-      const size = `${chunk.length.toString(16)}\r\n`;
-      if (head !== null) {
-        this.pendingHead = null;
-        if (chunk.length <= JOIN_LIMIT) return socket.write(join(head + size, chunk, true));
-        socket.cork();
-        socket.write(head + size, 'latin1');
-      } else {
-        if (chunk.length <= JOIN_LIMIT) return socket.write(join(size, chunk, true));
-        socket.cork();
-        socket.write(size, 'latin1');
-      }
-      socket.write(chunk);
-      const ok = socket.write('\r\n', 'latin1');
-      socket.uncork();
-      return ok;
-    }
-    if (head !== null) {
-      this.pendingHead = null;
-      if (chunk.length <= JOIN_LIMIT) return socket.write(join(head, chunk, false));
-      // Head and a large first chunk still leave in one writev.
-      socket.cork();
-      socket.write(head, 'latin1');
-      const ok = socket.write(chunk);
-      socket.uncork();
-      return ok;
-    }
-    return socket.write(chunk);
-  }
-
-  /** Completes the response; the connection goes on to the next request or closes. */
-  end(): void {
-    if (this.finished) return;
-    this.finished = true;
-    const conn = this.conn;
-    if (!conn.broken) {
-      conn.touch();
-      const head = this.pendingHead;
-      if (head !== null) {
-        this.pendingHead = null;
-        conn.socket.write(this.chunked ? `${head}0\r\n\r\n` : head, 'latin1');
-      } else if (this.chunked) {
-        conn.socket.write(LAST_CHUNK);
-      }
-    }
-    conn.responseEnded(this, this.keep);
-  }
-
-  /** Sends a complete response with a body from memory. */
-  respond(status: number, headers: readonly string[], body: Buffer): void {
-    this.writeHead(status, '', headers);
-    if (this.method !== 'HEAD' && body.length > 0) this.write(body);
-    this.end();
-  }
-
-  /** Breaks the connection: the client must not take a cut-off body for a complete one. */
-  destroy(): void {
-    this.finished = true;
-    this.conn.socket.destroy();
-  }
-}
-
-/** `head` (latin1) then `chunk` (then CRLF when chunk-framed) in one buffer. */
-function join(head: string, chunk: Buffer, crlf: boolean): Buffer {
-  const n = head.length;
-  const out = Buffer.allocUnsafe(n + chunk.length + (crlf ? 2 : 0));
-  out.write(head, 0, n, 'latin1');
-  chunk.copy(out, n);
-  if (crlf) {
-    out[out.length - 2] = 13;
-    out[out.length - 1] = 10;
-  }
-  return out;
-}
 
 // ---- parser pool -----------------------------------------------------------------------
 
@@ -303,12 +134,22 @@ export class ClientConnection implements BodyFlow {
   /** Nothing more may be written (protocol error answered, or destroyed). */
   broken = false;
   private parser: HttpParser | null;
-  /** The request being answered. */
+  /** The request being answered (handed to the listener's request handler). */
   private current: ClientRequest | null = null;
   /** The request whose head/body the parser is in, from headers-complete to message-complete. */
   private parsing: ClientRequest | null = null;
-  /** Pipelined requests waiting for `current` to finish. */
+  /**
+   * Requests whose head passed every check, in arrival order, not handed out yet: the head of
+   * a read waits here until the parser has gone through the whole read (a framing error that
+   * llhttp reports after the header block must stop the request before any target sees it);
+   * pipelined ones wait for `current` to finish (responses leave in request order).
+   */
   private queue: ClientRequest[] | null = null;
+  /**
+   * A protocol error answer (400/431/501...) found after requests that are still to be
+   * answered: it is sent after their responses, then the connection closes.
+   */
+  private errorAnswer: Buffer | null = null;
   private partialHeaders: string[] | null = null;
   private partialUrl = '';
   /** Coarse time the current request head began (0: not inside a head). */
@@ -358,8 +199,14 @@ export class ClientConnection implements BodyFlow {
     this.lastActive = this.server.clock;
   }
 
+  /**
+   * Whether the response now starting may say keep-alive: not when nothing will follow it on
+   * a connection that is closing (client FIN, `Connection: close` seen, protocol error).
+   */
   mayKeepAlive(): boolean {
-    return !this.closing && !this.server.draining && !(this.ended && (this.queue === null || this.queue.length === 0));
+    if (this.server.draining) return false;
+    if (!this.closing && !this.ended) return true;
+    return this.errorAnswer !== null || (this.queue !== null && this.queue.length > 0);
   }
 
   // ---- parser callbacks (inside execute) ----
@@ -394,11 +241,12 @@ export class ClientConnection implements BodyFlow {
     const method = methods[methodIndex];
     if (major !== 1) {
       // HTTP/0.9 (a request line without version) is malformed today; 2.0 and up are not ours.
-      this.refuse(major === 0 ? PROTOCOL_ERRORS.badRequest : PROTOCOL_ERRORS.version);
-      return 1;
+      return this.protocolError(major === 0 ? PROTOCOL_ERRORS.badRequest : PROTOCOL_ERRORS.version);
     }
     // One pass over the fields the protocol layer needs; other names are skipped by length.
     let hosts = 0;
+    let host = '';
+    let codings: string | null = null;
     let hasBody = false;
     let expect: string | null = null;
     let cookie: string | null = null;
@@ -407,7 +255,10 @@ export class ClientConnection implements BodyFlow {
       const name = headers[i];
       switch (name.length) {
         case 4:
-          if (name.toLowerCase() === 'host') hosts++;
+          if (name.toLowerCase() === 'host') {
+            hosts++;
+            host = headers[i + 1];
+          }
           break;
         case 6: {
           const lower = name.toLowerCase();
@@ -422,48 +273,45 @@ export class ClientConnection implements BodyFlow {
           if (name.toLowerCase() === 'content-length' && headers[i + 1] !== '0') hasBody = true;
           break;
         case 17:
-          if (name.toLowerCase() === 'transfer-encoding') hasBody = true;
+          if (name.toLowerCase() === 'transfer-encoding') {
+            hasBody = true;
+            codings = codings === null ? headers[i + 1] : `${codings},${headers[i + 1]}`;
+          }
           break;
         default:
       }
     }
-    if (minor === 1 && hosts !== 1) {
-      this.refuse(PROTOCOL_ERRORS.noHost);
-      return 1;
-    }
-    if (hosts > 1) {
-      this.refuse(PROTOCOL_ERRORS.noHost);
-      return 1;
+    if (hosts > 1 || (minor === 1 && hosts !== 1)) return this.protocolError(PROTOCOL_ERRORS.noHost);
+    if (hosts === 1 && !validHost(host)) return this.protocolError(PROTOCOL_ERRORS.badHost);
+    if (method === 'CONNECT') return this.protocolError(PROTOCOL_ERRORS.connect);
+    if (url.charCodeAt(0) !== 47 /* '/' */) return this.protocolError(PROTOCOL_ERRORS.badTarget);
+    // Codings other than chunked would be lost when the body is re-framed for the target.
+    if (codings !== null) {
+      if (!isChunkedOnly(codings)) return this.protocolError(PROTOCOL_ERRORS.coding);
+      // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
+      if (minor === 0) return this.protocolError(PROTOCOL_ERRORS.badRequest);
     }
     let expectContinue = false;
     if (expect !== null && minor === 1) {
-      if (expect.toLowerCase() !== '100-continue') {
-        this.refuse(PROTOCOL_ERRORS.expectation);
-        return 1;
-      }
+      if (expect.toLowerCase() !== '100-continue') return this.protocolError(PROTOCOL_ERRORS.expectation);
       expectContinue = true;
     }
-    if (upgrade && method === 'CONNECT') {
-      this.refuse(PROTOCOL_ERRORS.connect);
-      return 1;
-    }
-    const req = new ClientRequest(this, method, url, headers, minor, shouldKeepAlive, hasBody && !upgrade,
-      expectContinue, cookie);
+    // A fragment is the client's own business (RFC 9110 §4.2.5): never sent on.
+    const hash = url.indexOf('#');
+    const req = new ClientRequest(this, method, hash < 0 ? url : url.slice(0, hash), headers, minor,
+      shouldKeepAlive, hasBody && !upgrade, expectContinue, cookie);
     if (upgrade) {
       req.upgrade = upgradeValue ?? '';
       this.pendingUpgrade = req;
       return 2; // llhttp: an upgrade, no body; execute() stops after this head
     }
     this.parsing = req;
-    if (this.current === null) {
-      this.current = req;
-      this.server.onRequest(req);
-    } else {
-      // Pipelined: answered in order once the current response is done; stop reading more.
-      if (this.queue === null) this.queue = [];
-      this.queue.push(req);
-      this.pauseQueue();
-    }
+    // Handed out once the parser has checked the rest of this read (see `queue`).
+    let queue = this.queue;
+    if (queue === null) queue = this.queue = [];
+    queue.push(req);
+    // Pipelined behind another: stop reading more until the ones before are answered.
+    if (this.current !== null || queue.length > 1) this.pauseQueue();
     return 0;
   }
 
@@ -506,22 +354,46 @@ export class ClientConnection implements BodyFlow {
     const up = this.pendingUpgrade;
     if (up !== null) {
       this.pendingUpgrade = null;
-      if (this.current !== null || this.broken) {
-        // An upgrade pipelined behind a request still being answered: not supported, close.
+      if (this.current !== null || this.broken || (this.queue !== null && this.queue.length > 0)) {
+        // An upgrade pipelined behind a request still being answered: not supported; what
+        // came before it is answered, then the connection closes.
         this.closing = true;
         this.pauseQueue();
+        this.dispatchNext();
         return;
       }
       this.handOver(up, data === null ? Buffer.alloc(0) : data.subarray(ret));
+      return;
     }
+    this.dispatchNext();
+  }
+
+  /** Hands the oldest checked request to the listener when nothing is being answered. */
+  private dispatchNext(): void {
+    if (this.current !== null || this.broken) return;
+    const queue = this.queue;
+    if (queue === null || queue.length === 0) return;
+    const next = queue.shift() as ClientRequest;
+    this.current = next;
+    this.server.onRequest(next);
+  }
+
+  /** Forgets the request being parsed when it was not handed out yet (it will never complete). */
+  private dropParsing(): void {
+    const p = this.parsing;
+    if (p === null) return;
+    this.parsing = null;
+    const queue = this.queue;
+    if (queue !== null && queue.length > 0 && queue[queue.length - 1] === p) queue.pop();
+    else if (p.body !== null) p.body.abort();
   }
 
   private onEnd(): void {
     this.ended = true;
     const parser = this.parser;
     if (parser !== null) parser.finish();
-    const parsing = this.parsing;
-    if (parsing !== null && parsing.body !== null) parsing.body.abort();
+    this.dropParsing();
+    this.dispatchNext();
     if (this.current === null) this.socket.destroy();
   }
 
@@ -631,6 +503,13 @@ export class ClientConnection implements BodyFlow {
       this.server.onRequest(next);
       return;
     }
+    const error = this.errorAnswer;
+    if (error !== null) {
+      // Everything before the protocol error is answered: now the error, then close.
+      this.socket.write(error);
+      this.closeSoon();
+      return;
+    }
     if (this.ended && this.parsing === null) {
       this.closeSoon();
       return;
@@ -653,14 +532,35 @@ export class ClientConnection implements BodyFlow {
   private parseError(err: Error & { code?: string }): void {
     if (this.broken) return;
     if (err.code === 'HPE_CLOSED_CONNECTION') {
-      // Bytes after a request that said `Connection: close`: that request is answered, the
-      // rest is not read (RFC 9112 §9.6).
+      // Bytes after a request that said `Connection: close`: the requests up to it are
+      // answered, the rest is not read (RFC 9112 §9.6).
       this.closing = true;
       this.pauseQueue();
+      this.dispatchNext();
       if (this.current === null) this.closeSoon();
       return;
     }
-    this.refuse(err.code === 'HPE_HEADER_OVERFLOW' ? PROTOCOL_ERRORS.headerTooLarge : PROTOCOL_ERRORS.badRequest);
+    this.protocolError(err.code === 'HPE_HEADER_OVERFLOW' ? PROTOCOL_ERRORS.headerTooLarge : PROTOCOL_ERRORS.badRequest);
+  }
+
+  /**
+   * The request being parsed is refused: it never goes anywhere, nothing after it is read,
+   * the complete requests before it are answered first (in order), then `answer`, then the
+   * connection closes. Returns 1 for llhttp (a head refused in headersComplete has no body
+   * of interest).
+   */
+  private protocolError(answer: Buffer): 1 {
+    if (this.broken || this.errorAnswer !== null) return 1;
+    this.closing = true;
+    this.pauseQueue();
+    this.dropParsing();
+    if (this.current === null && (this.queue === null || this.queue.length === 0)) {
+      this.refuse(answer);
+      return 1;
+    }
+    this.errorAnswer = answer;
+    this.dispatchNext();
+    return 1;
   }
 
   private closeSoon(): void {

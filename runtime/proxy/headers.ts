@@ -91,6 +91,12 @@ export function hstsValue(hsts: HstsConfig | null): string | null {
 }
 
 /**
+ * Fields a Connection header cannot remove: routing and framing are end-to-end (a client that
+ * lists `Host` must not make the target see a request without one).
+ */
+const NOT_REMOVABLE: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/**
  * Lower-case field names listed in Connection header values (besides the keep-alive/close
  * options every client sends), or null when there are none — the common case allocates
  * nothing beyond the split.
@@ -101,7 +107,7 @@ function connectionTokens(values: string | null): Set<string> | null {
   const parts = values.split(',');
   for (let i = 0; i < parts.length; i++) {
     const t = parts[i].trim().toLowerCase();
-    if (t === '' || t === 'close' || t === 'keep-alive' || t === 'upgrade') continue;
+    if (t === '' || t === 'close' || t === 'keep-alive' || t === 'upgrade' || NOT_REMOVABLE.has(t)) continue;
     if (out === null) out = new Set();
     out.add(t);
   }

@@ -11,30 +11,14 @@
  */
 import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
-import type { ClientEvents, ClientRequest } from './h1-server';
+import { admissionRefusal, ANSWERS, LocalAnswer, stickyPeer } from './admission';
+import type { ClientEvents, ClientRequest } from './h1-response';
 import { UpstreamError, UpstreamHandler, UpstreamRequest } from './h1-upstream';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers';
 import { attemptLimit } from './retry-policy';
 import { BackendRuntime, ListenerState, Route } from './routes';
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
-
-/** Local answers, encoded once. */
-interface LocalAnswer { readonly status: number; readonly body: Buffer; readonly headers: string[] }
-function answer(status: number, text: string): LocalAnswer {
-  const body = Buffer.from(`${text}\n`);
-  return { status, body, headers: ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length)] };
-}
-export const ANSWERS = {
-  allDown: answer(503, '503 Service Unavailable: no healthy target is available for this backend service'),
-  qps: answer(503, '503 Service Unavailable: the listener request-rate limit (qps) is exceeded'),
-  connections: answer(503, '503 Service Unavailable: the listener active-connection limit is exceeded'),
-  refused: answer(502, '502 Bad Gateway: the target could not be reached'),
-  badResponse: answer(502, '502 Bad Gateway: the target sent an invalid response'),
-  connectTimeout: answer(504, '504 Gateway Timeout: connecting to the target timed out'),
-  responseTimeout: answer(504, '504 Gateway Timeout: the target did not answer in time'),
-  badTarget: answer(400, '400 Bad Request: the request target must be an absolute path'),
-} as const;
 
 /** Sends a local answer; `close` ends the connection after it. */
 function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
@@ -50,18 +34,11 @@ function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: str
 export function handleRequest(state: ListenerState, observer: DataPlaneObserver, req: ClientRequest): void {
   const route = state.route;
   const start = performance.now();
-  let local: LocalAnswer | null = null;
-  let close = false;
-  if (req.conn.overLimit) {
-    local = ANSWERS.connections; close = true;
-  } else if (route.limiter !== null && !route.limiter.take()) {
-    local = ANSWERS.qps;
-  } else if (req.url.charCodeAt(0) !== 47 /* '/' */) {
-    local = ANSWERS.badTarget; close = true;
-  }
+  const local = admissionRefusal(route, req);
   if (local !== null) {
     // A client waiting for 100 Continue has not sent its body: closing avoids reading it.
-    sendLocal(req, local, close || req.expectContinue, route.hsts);
+    // A connection beyond the limit is not kept either.
+    sendLocal(req, local, local === ANSWERS.connections || req.expectContinue, route.hsts);
     observer.requestDone(route.listenerId, route.backend.id, null, local.status,
       performance.now() - start, 0, req.method, req.url, req.conn.clientIp);
     return;
@@ -106,11 +83,7 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
     const req = this.req;
     const backend = this.backend;
     req.events = this;
-    let peer: Peer | null = null;
-    if (backend.sticky !== null) {
-      const id = backend.sticky.read(req.cookie ?? undefined, Date.now());
-      if (id !== null) peer = backend.pool.pickById(id);
-    }
+    let peer = stickyPeer(backend, req);
     if (peer === null) peer = backend.pool.pick(this.clientIp, null);
     if (peer === null) {
       this.answerLocally(ANSWERS.allDown);

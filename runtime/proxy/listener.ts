@@ -48,6 +48,29 @@ function httpSettings(route: Route): HttpSettings {
 
 function swallow(): void { /* the HTTP / tunnel handlers deal with the socket */ }
 
+/**
+ * A handshake that failed or timed out: node:tls reports it ('tlsClientError', also for its
+ * own handshakeTimeout) but leaves the socket open, so a client that never finishes a
+ * ClientHello would hold its socket and TLS state for good.
+ */
+function closeFailedHandshake(_err: Error, socket: tls.TLSSocket): void {
+  socket.destroy();
+}
+
+function destroyOnError(this: tls.TLSSocket): void {
+  this.destroy();
+}
+
+/**
+ * Client-initiated renegotiation is refused, as nginx does: it costs the server a full
+ * handshake each time (a CPU DoS lever) and nothing here needs it. A renegotiation attempt
+ * raises an error on the socket, which closes it.
+ */
+function refuseRenegotiation(socket: tls.TLSSocket): void {
+  socket.disableRenegotiation();
+  socket.on('error', destroyOnError);
+}
+
 export class ListenerServer {
   readonly state: ListenerState;
   private readonly server: net.Server;
@@ -97,7 +120,9 @@ export class ListenerServer {
         handshakeTimeout: headersTimeout(route),
       });
       server.on('connection', (socket: net.Socket) => this.track(socket));
+      server.on('tlsClientError', closeFailedHandshake);
       server.on('secureConnection', (socket: tls.TLSSocket) => {
+        refuseRenegotiation(socket);
         socket.setNoDelay(true);
         http.attach(socket, state.active > state.route.maxConnections);
       });
@@ -123,7 +148,11 @@ export class ListenerServer {
       this.track(socket);
       if (state.active > state.route.maxConnections) socket.destroy();
     });
-    server.on('secureConnection', (socket: tls.TLSSocket) => handleTcpConnection(state, observer, socket));
+    server.on('tlsClientError', closeFailedHandshake);
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      refuseRenegotiation(socket);
+      handleTcpConnection(state, observer, socket);
+    });
     return server;
   }
 

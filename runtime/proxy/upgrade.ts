@@ -2,30 +2,30 @@
  * HTTP Upgrade (WebSocket and others): the request head is re-serialised for the target with
  * the proxy's header hygiene (Connection/Upgrade kept as the upgrade needs them), then client
  * and target sockets are joined; the target's answer (101 or a refusal) passes through as is.
+ *
+ * Bytes the client sent after the upgrade head are held (the client socket is paused, so at
+ * most one read plus the socket's buffer) until the target has answered 101: before that they
+ * are not the new protocol's bytes but possibly a second HTTP request, and a target that
+ * refuses the upgrade would read them as one — past this proxy's checks (request smuggling).
+ * On a refusal they are dropped with the connection.
  */
 import type { Socket } from 'node:net';
-import type { Peer } from '../balancer/types';
 import type { DataPlaneObserver } from '../dataplane-types';
+import { admissionRefusal, ANSWERS, LocalAnswer, stickyPeer } from './admission';
 import { connectToTarget } from './connect';
-import type { ClientRequest } from './h1-server';
+import type { ClientRequest } from './h1-response';
 import { upstreamRequestHeaders } from './headers';
 import type { ListenerState } from './routes';
-import { joinSockets, rawResponse } from './tunnel';
-
-const RAW = {
-  allDown: rawResponse(503, 'Service Unavailable', '503 Service Unavailable: no healthy target is available for this backend service'),
-  qps: rawResponse(503, 'Service Unavailable', '503 Service Unavailable: the listener request-rate limit (qps) is exceeded'),
-  connections: rawResponse(503, 'Service Unavailable', '503 Service Unavailable: the listener active-connection limit is exceeded'),
-  refused: rawResponse(502, 'Bad Gateway', '502 Bad Gateway: the target could not be reached'),
-  timeout: rawResponse(504, 'Gateway Timeout', '504 Gateway Timeout: connecting to the target timed out'),
-  badTarget: rawResponse(400, 'Bad Request', '400 Bad Request: the request target must be an absolute path'),
-};
+import { HTTPParser } from './llhttp';
+import { joinSockets } from './tunnel';
 
 function swallow(): void { /* torn down by 'close' */ }
 
 export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
   req: ClientRequest, client: Socket, head: Buffer): void {
   client.on('error', swallow);
+  // Nothing more is read from the client until the target said 101 (see the module comment).
+  client.pause();
   const route = state.route;
   const backend = route.backend;
   const start = performance.now();
@@ -33,23 +33,18 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
   const clientIp = conn.clientIp;
   const method = req.method;
   const url = req.url;
-  const refuse = (raw: Buffer, status: number): void => {
-    client.end(raw);
-    observer.requestDone(route.listenerId, backend.id, null, status, performance.now() - start, 0, method, url, clientIp);
+  const refuse = (a: LocalAnswer): void => {
+    client.end(a.raw);
+    client.destroySoon();
+    observer.requestDone(route.listenerId, backend.id, null, a.status, performance.now() - start, 0, method, url, clientIp);
   };
-  if (conn.overLimit) return refuse(RAW.connections, 503);
-  if (route.limiter !== null && !route.limiter.take()) return refuse(RAW.qps, 503);
-  if (url.charCodeAt(0) !== 47) return refuse(RAW.badTarget, 400);
-  let first: Peer | null = null;
-  if (backend.sticky !== null) {
-    const id = backend.sticky.read(req.cookie ?? undefined, Date.now());
-    if (id !== null) first = backend.pool.pickById(id);
-  }
-  connectToTarget(backend, observer, clientIp, first, (failure, upstream, peer) => {
+  const local = admissionRefusal(route, req);
+  if (local !== null) return refuse(local);
+  connectToTarget(backend, observer, clientIp, stickyPeer(backend, req), (failure, upstream, peer) => {
     if (failure !== null || upstream === null || peer === null) {
-      if (failure === 'NO_TARGET') refuse(RAW.allDown, 503);
-      else if (failure === 'CONNECT_TIMEOUT') refuse(RAW.timeout, 504);
-      else refuse(RAW.refused, 502);
+      if (failure === 'NO_TARGET') refuse(ANSWERS.allDown);
+      else if (failure === 'CONNECT_TIMEOUT') refuse(ANSWERS.connectTimeout);
+      else refuse(ANSWERS.refused);
       return;
     }
     const upstreamMs = performance.now() - start;
@@ -65,12 +60,11 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';
     upstream.write(text, 'latin1');
-    if (head.length > 0) upstream.write(head);
     const finished = (status: number): void => {
       backend.pool.release(peer);
       observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp);
     };
-    awaitStatusLine(client, upstream, route.listener.idleTimeoutMs, finished);
+    awaitStatusLine(client, upstream, head, route.listener.idleTimeoutMs, finished);
   });
 }
 
@@ -84,7 +78,8 @@ const STATUS_PREFIX = 12;
  * refuses and then talk to the target directly, past this proxy's request parsing (the
  * WebSocket/h2c smuggling trick).
  */
-function awaitStatusLine(client: Socket, upstream: Socket, idleMs: number, finished: (status: number) => void): void {
+function awaitStatusLine(client: Socket, upstream: Socket, head: Buffer, idleMs: number,
+  finished: (status: number) => void): void {
   let seen: Buffer = Buffer.alloc(0);
   upstream.setTimeout(idleMs, () => upstream.destroy());
   // While waiting: either side closing ends the attempt (the client is told nothing more).
@@ -92,7 +87,7 @@ function awaitStatusLine(client: Socket, upstream: Socket, idleMs: number, finis
   const onUpstreamGone = (): void => {
     client.removeListener('close', onClientGone);
     const alive = !client.destroyed;
-    if (alive) client.end(RAW.refused);
+    if (alive) client.end(ANSWERS.refused.raw);
     finished(alive ? 502 : 0);
   };
   client.once('close', onClientGone);
@@ -111,6 +106,8 @@ function awaitStatusLine(client: Socket, upstream: Socket, idleMs: number, finis
     }
     const line = seen.toString('latin1', 0, STATUS_PREFIX);
     if (line === 'HTTP/1.1 101' || line === 'HTTP/1.0 101') {
+      // Switched: what the client sent after its head is the new protocol's now.
+      if (head.length > 0) upstream.write(head);
       client.write(seen);
       joinSockets(client, upstream, idleMs, () => finished(101));
       return;
@@ -130,58 +127,35 @@ function awaitStatusLine(client: Socket, upstream: Socket, idleMs: number, finis
 const MAX_REFUSAL_HEAD = 16 * 1024;
 
 /**
- * Relays a non-101 answer: with a Content-Length, exactly that many body bytes and then both
- * connections close; without one (chunked or close-delimited), until the target closes.
+ * Relays a non-101 answer as it arrives, with the target's response parsed alongside (llhttp,
+ * strict) to find its end whatever the framing (Content-Length, chunked, close-delimited);
+ * then both connections close. A malformed answer ends the relay there.
  */
 function relayRefusal(client: Socket, upstream: Socket, first: Buffer, finished: (status: number) => void): void {
   const status = Number(first.toString('latin1', 9, 12)) || 502;
-  let pending: Buffer = first;
-  let remaining = -1; // body bytes still expected; -1 = head not complete yet
-  let untilClose = false;
+  const parser = new HTTPParser();
+  parser.initialize(HTTPParser.RESPONSE, {}, MAX_REFUSAL_HEAD, HTTPParser.kLenientNone);
+  let ended = false;
   let done = false;
+  parser[HTTPParser.kOnMessageComplete] = (): void => { ended = true; };
   const complete = (): void => {
     if (done) return;
     done = true;
+    parser.close();
     upstream.destroy();
     client.end();
     finished(status);
   };
   const take = (chunk: Buffer): void => {
     if (done) return;
-    if (untilClose) {
-      client.write(chunk);
-      return;
-    }
-    if (remaining < 0) {
-      pending = pending === chunk ? chunk : Buffer.concat([pending, chunk]);
-      const end = pending.indexOf('\r\n\r\n');
-      if (end < 0) {
-        if (pending.length > MAX_REFUSAL_HEAD) complete();
-        return;
-      }
-      const head = pending.toString('latin1', 0, end);
-      const m = /\r\ncontent-length:[ \t]*(\d+)[ \t]*(?:\r\n|$)/i.exec(head);
-      const chunked = /\r\ntransfer-encoding:/i.test(head);
-      if (m === null || chunked) {
-        untilClose = true;
-        client.write(pending);
-        return;
-      }
-      remaining = Number(m[1]);
-      chunk = pending.subarray(end + 4);
-      client.write(pending.subarray(0, end + 4));
-    }
-    const part = chunk.length > remaining ? chunk.subarray(0, remaining) : chunk;
-    if (part.length > 0) client.write(part);
-    remaining -= part.length;
-    if (remaining === 0) complete();
+    client.write(chunk);
+    const ret = parser.execute(chunk);
+    if (ended || typeof ret !== 'number') complete();
   };
   upstream.on('data', take);
   upstream.once('close', () => {
-    if (done) return;
-    done = true;
-    client.end();
-    finished(status);
+    if (!done) parser.finish();
+    complete();
   });
   take(first);
   upstream.resume();

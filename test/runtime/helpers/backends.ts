@@ -164,3 +164,68 @@ export async function startBlackholeTarget(address: string): Promise<BlackholeTa
     },
   };
 }
+
+/** A request as python3's http.server parsed it. */
+export interface PySeenRequest { method: string; url: string; headers: Record<string, string>; body: string }
+
+export interface PythonBackend {
+  readonly address: string;
+  readonly port: number;
+  readonly seen: PySeenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * python3's `http.server` (HTTP/1.1, threading) as a lenient target: it executes whatever it
+ * parses as a request (it cannot read chunked bodies, so chunk lines become "requests" it
+ * answers 400), and records each request it executed — method, target, fields and the
+ * Content-Length body — as a JSON line on stdout, before answering 200 `py`.
+ */
+export async function startPythonBackend(address: string): Promise<PythonBackend> {
+  const { spawn } = await import('node:child_process');
+  const script = [
+    'import json, sys',
+    'from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer',
+    'class H(BaseHTTPRequestHandler):',
+    '    protocol_version = "HTTP/1.1"',
+    '    def log_message(self, *a): pass',
+    '    def any(self):',
+    '        n = int(self.headers.get("Content-Length") or 0)',
+    '        body = self.rfile.read(n) if n > 0 else b""',
+    '        rec = {"method": self.command, "url": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body.decode("latin1")}',
+    '        sys.stdout.write(json.dumps(rec) + "\\n"); sys.stdout.flush()',
+    '        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers()',
+    '        if self.command != "HEAD": self.wfile.write(b"py")',
+    'for m in ["GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "TRACE"]: setattr(H, "do_" + m, H.any)',
+    's = ThreadingHTTPServer((sys.argv[1], 0), H)',
+    's.daemon_threads = True',
+    'sys.stdout.write("PORT %d\\n" % s.server_address[1]); sys.stdout.flush()',
+    's.serve_forever()',
+  ].join('\n');
+  const child = spawn('python3', ['-u', '-c', script, address], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const seen: PySeenRequest[] = [];
+  let buf = '';
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('PORT ')) resolve(Number(line.slice(5)));
+        else if (line !== '') seen.push(JSON.parse(line) as PySeenRequest);
+      }
+    });
+  });
+  return {
+    address,
+    port,
+    seen,
+    close: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    }),
+  };
+}
