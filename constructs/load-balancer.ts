@@ -5,6 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { deriveCookieSecret, loadOrCreateProjectSecret } from '../lib/config/cookie-secret';
 import { sha256Hex } from '../lib/config/hash';
 import { renderLbConfig, serializeLbConfig } from '../lib/config/render';
+import type { AdminEndpointModel } from '../lib/model/admin-endpoint';
 import { LoadBalancerSettings, LoadBalancerTree, resolveLoadBalancer, validateLoadBalancerTree } from '../lib/model/load-balancer';
 import { ModelWarning } from '../lib/model/messages';
 import { PlacedVm, VmRole } from '../lib/placement/types';
@@ -67,6 +68,7 @@ export class LoadBalancer extends Construct {
 
   private readonly cookieSecretProp?: string;
   private readonly quotas: LoadBalancerTree['quotas'];
+  private readonly admin: AdminEndpointModel;
   private readonly listenerList: Listener[] = [];
   private readonly backendList: BackendService[] = [];
   private readonly groupList: VirtualServerGroup[] = [];
@@ -83,6 +85,7 @@ export class LoadBalancer extends Construct {
     this.nodesPerZone = resolved.nodesPerZone;
     this.adminPort = resolved.adminPort;
     this.quotas = resolved.quotas;
+    this.admin = resolved.admin;
     this.cookieSecretProp = settings.cookieSecret;
     this.loadBalancerId = placementGroupName(this);
     try {
@@ -183,6 +186,7 @@ export class LoadBalancer extends Construct {
       path: this.node.path,
       vpc: { path: this.vpc.node.path, cidrBlock: this.vpc.cidrBlock },
       adminPort: this.adminPort,
+      admin: this.admin,
       quotas: this.quotas,
       listeners: this.listenerList.map((l) => l._toModel()),
       backendServices: this.backendList.map((b) => b._toModel()),

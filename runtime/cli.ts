@@ -95,7 +95,8 @@ function buildProgram(): Command {
     .option('--node <name>', 'node name (with --state-dir)')
     .option('--state-dir <dir>', 'state directory')
     .option('--admin <host:port>', 'admin endpoint address instead of a state dir')
-    .action(async (o: { node?: string; stateDir?: string; admin?: string }) => {
+    .option('--token-file <file>', "with --admin: file holding the admin endpoint's bearer token (a state dir names its own)")
+    .action(async (o: { node?: string; stateDir?: string; admin?: string; tokenFile?: string }) => {
       process.exit(await showStatus(o));
     });
 

@@ -6,7 +6,7 @@
 import { AttachedBackendServiceModel, AttachedListenerModel, LoadBalancerTree } from '../model/load-balancer';
 import { CertificateModel } from '../model/certificate';
 import {
-  BackendServiceConfig, CertificateFiles, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo, TargetConfig,
+  AdminConfig, BackendServiceConfig, CertificateFiles, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo, TargetConfig,
 } from './types';
 
 export interface RenderInput {
@@ -33,10 +33,18 @@ export function renderLbConfig(input: RenderInput): LbConfig {
     loadBalancer: { id: input.id, path: tree.path, vpcCidr: tree.vpc.cidrBlock },
     cookieSecret: input.cookieSecret,
     nodes: input.nodes.map((n) => ({ name: n.name, zone: n.zone, rack: n.rack, address: n.address })),
-    admin: { port: tree.adminPort },
+    admin: renderAdmin(tree),
     listeners: tree.listeners.map((l) => renderListener(l, idOf)),
     backendServices: tree.backendServices.map((b) => renderBackendService(b, idOf)),
   };
+}
+
+/** The admin section; the optional fields only when set, so documents without them stay as they were. */
+function renderAdmin(tree: LoadBalancerTree): AdminConfig {
+  const admin: AdminConfig = { port: tree.adminPort };
+  if (tree.admin !== undefined && tree.admin.bindAddress !== null) admin.bindAddress = tree.admin.bindAddress;
+  if (tree.admin !== undefined && tree.admin.tokenFile !== null) admin.tokenFile = tree.admin.tokenFile;
+  return admin;
 }
 
 /** Serialization used for the file on disk and its hash. */

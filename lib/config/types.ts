@@ -66,6 +66,13 @@ export interface AdminConfig {
    * @maximum 65535
    */
   port: number;
+  /** Address the admin endpoint binds to; null or absent: the node's address. */
+  bindAddress?: string | null;
+  /**
+   * Absolute path of a file on the node holding the bearer token /status and /metrics ask
+   * for; null or absent: no token. The token itself is never in this document.
+   */
+  tokenFile?: string | null;
 }
 
 export interface ListenerConfig {

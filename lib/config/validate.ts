@@ -6,6 +6,7 @@
  */
 import Ajv, { ErrorObject } from 'ajv';
 import schema from './schema.json';
+import { adminEndpointProblems } from '../model/admin-endpoint';
 import { LB_CONFIG_SCHEMA_VERSION, LbConfig } from './types';
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
@@ -73,7 +74,7 @@ function valueAt(doc: unknown, pointer: string): unknown {
 
 /** What the schema cannot say: ids unique, references resolve, ports unique per address. */
 function crossReferenceErrors(config: LbConfig): string[] {
-  const errors: string[] = [];
+  const errors: string[] = adminEndpointProblems('/admin', 'bindAddress', config.admin.bindAddress, 'tokenFile', config.admin.tokenFile);
   const backendIds = new Set<string>();
   config.backendServices.forEach((b, i) => {
     if (backendIds.has(b.id)) errors.push(`/backendServices/${i}/id: "${b.id}" is not unique`);

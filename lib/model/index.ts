@@ -12,4 +12,5 @@ export * from './health-check';
 export * from './backend-service';
 export * from './target';
 export * from './availability-group';
+export * from './admin-endpoint';
 export * from './load-balancer';

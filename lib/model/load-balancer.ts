@@ -2,6 +2,7 @@
  * The load balancer as a whole: its own fields, and every rule that needs the whole tree
  * (port clashes, protocol pairing, ownership, VPC membership, quotas, empty backends).
  */
+import { AdminEndpointModel, adminEndpointProblems } from './admin-endpoint';
 import { checkIntRange, cidrContains, isInteger, parseCidr } from './check';
 import { AvailabilityGroupModel } from './availability-group';
 import { BackendServiceModel } from './backend-service';
@@ -71,6 +72,20 @@ export interface LoadBalancerSettings {
    */
   readonly adminPort?: number;
   /**
+   * Address the admin endpoint binds to on each node: e.g. `127.0.0.1` to reach it only from
+   * the node itself, `0.0.0.0` for every address.
+   * @default - the node's own address
+   */
+  readonly adminBindAddress?: string;
+  /**
+   * Absolute path of a file on each node holding a bearer token: /status and /metrics then
+   * answer only requests with `Authorization: Bearer <token>` (401 otherwise); /healthz stays
+   * open for health probes. The file is read by the runtime at start and reload; the token
+   * is never logged nor shown in /status, and it is not part of the synthesized config.
+   * @default - no token: whoever reaches the admin address may read /status and /metrics
+   */
+  readonly adminTokenFile?: string;
+  /**
    * Hex secret (at least 64 hex characters) that signs session cookies on every node.
    * @default - HMAC-SHA256 of the project secret (`.cdktf-alb/secret` in the project
    * directory, created on first synth) and this LB's id: stable across synths, different per LB
@@ -90,7 +105,7 @@ export interface LoadBalancerSpec extends LoadBalancerSettings {
 }
 
 export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones: readonly string[]):
-{ nodesPerZone: number; adminPort: number; quotas: QuotasModel; errors: string[]; warnings: ModelWarning[] } {
+{ nodesPerZone: number; adminPort: number; admin: AdminEndpointModel; quotas: QuotasModel; errors: string[]; warnings: ModelWarning[] } {
   const { path } = spec;
   const nodesPerZone = spec.nodesPerZone ?? limits.DEFAULT_NODES_PER_ZONE;
   const adminPort = spec.adminPort ?? limits.DEFAULT_ADMIN_PORT;
@@ -99,7 +114,9 @@ export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones:
     ...checkIntRange(path, 'nodesPerZone', nodesPerZone, limits.NODES_PER_ZONE),
     ...checkIntRange(path, 'adminPort', adminPort, limits.PORT),
     ...validateZoneSelection(path, 'zones', spec.zones, infrastructureZones),
+    ...adminEndpointProblems(path, 'adminBindAddress', spec.adminBindAddress, 'adminTokenFile', spec.adminTokenFile),
   ];
+  const admin: AdminEndpointModel = { bindAddress: spec.adminBindAddress ?? null, tokenFile: spec.adminTokenFile ?? null };
   for (const [name, value] of Object.entries(quotas)) {
     if (!isInteger(value) || value < 1) {
       errors.push(fieldMessage(path, `quotas.${name}`, value, 'is not a positive integer',
@@ -114,7 +131,7 @@ export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones:
   if (nodesPerZone === 1) {
     warnings.push({ id: WarningIds.SINGLE_NODE_PER_ZONE, path, message: 'nodesPerZone is 1: losing that node takes the zone out of the cluster (JD Cloud runs at least 2 per zone)' });
   }
-  return { nodesPerZone, adminPort, quotas, errors, warnings };
+  return { nodesPerZone, adminPort, admin, quotas, errors, warnings };
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
@@ -151,6 +168,8 @@ export interface LoadBalancerTree {
   readonly path: string;
   readonly vpc: VpcModel;
   readonly adminPort: number;
+  /** Admin bind address and token file; absent: the node's address, no token. */
+  readonly admin?: AdminEndpointModel;
   readonly quotas: QuotasModel;
   readonly listeners: readonly AttachedListenerModel[];
   readonly backendServices: readonly AttachedBackendServiceModel[];

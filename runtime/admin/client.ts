@@ -6,9 +6,10 @@ export interface AdminResponse {
   body: string;
 }
 
-export function adminGet(host: string, port: number, path: string, timeoutMs = 3000): Promise<AdminResponse> {
+export function adminGet(host: string, port: number, path: string, timeoutMs = 3000,
+  headers: Record<string, string> = {}): Promise<AdminResponse> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host, port, path, timeout: timeoutMs, agent: false }, (res) => {
+    const req = http.get({ host, port, path, timeout: timeoutMs, agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));

@@ -1,9 +1,12 @@
 /**
  * The node's admin endpoint: GET /healthz, /status (JSON), /metrics (Prometheus text).
- * Served by the primary, so it answers even while workers restart or drain.
+ * Served by the primary, so it answers even while workers restart or drain. With a bearer
+ * token configured (./token.ts), /status and /metrics answer 401 without it; /healthz stays
+ * open for health probes.
  */
 import * as http from 'http';
 import { AddressInfo } from 'net';
+import { bearerMatches } from './token';
 
 export interface AdminSource {
   /** true while the node serves its listeners (false while starting and draining). */
@@ -11,6 +14,8 @@ export interface AdminSource {
   draining(): boolean;
   status(): Promise<unknown>;
   metrics(): Promise<{ contentType: string; body: string }>;
+  /** The bearer token /status and /metrics ask for, or null (read per request: a reload may change it). */
+  token(): string | null;
 }
 
 export interface AdminServer {
@@ -25,6 +30,13 @@ export function startAdminServer(host: string, port: number, source: AdminSource
     const path = (req.url ?? '/').split('?', 1)[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return send(res, 405, 'text/plain', 'method not allowed: use GET\n', { allow: 'GET, HEAD' });
+    }
+    if (path === '/status' || path === '/metrics') {
+      const token = source.token();
+      if (token !== null && !bearerMatches(req.headers.authorization, token)) {
+        return send(res, 401, 'text/plain', 'unauthorized: this endpoint needs "Authorization: Bearer <token>" (admin.tokenFile on the node)\n',
+          { 'www-authenticate': 'Bearer realm="alb-admin"' });
+      }
     }
     switch (path) {
       case '/healthz':

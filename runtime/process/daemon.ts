@@ -6,11 +6,12 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { adminGet, parseHostPort } from '../admin/client';
+import { bearerHeader, readAdminToken } from '../admin/token';
 import { configHash } from '../config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
 import { loadConfigFile } from '../config/load';
 import { SERVING_V8_FLAGS } from './v8-flags';
-import { isAlive, nodeFiles, readAdminAddress, readPid, removeQuietly, writeFileAtomic } from './state-dir';
+import { AdminAddress, isAlive, nodeFiles, readAdminAddress, readPid, removeQuietly, writeFileAtomic } from './state-dir';
 
 export interface StartOptions {
   config: string;
@@ -32,7 +33,7 @@ export async function startDaemon(o: StartOptions): Promise<number> {
   if (running !== null) {
     const admin = readAdminAddress(files.admin);
     if (admin && await answers(admin.host, admin.port, '/healthz')) {
-      const serving = (await readStatus(admin.host, admin.port))?.configHash;
+      const serving = (await readStatus(admin))?.configHash;
       const differs = serving !== undefined && serving !== configHash(fs.readFileSync(o.config));
       process.stdout.write(`node ${o.node} already running (pid ${running})` +
         `${differs ? '; it serves a different config: use `alb-runtime reload` to change it' : ''}\n`);
@@ -105,14 +106,14 @@ export async function stopDaemon(o: { node: string; stateDir: string; timeoutMs:
   return 0;
 }
 
-export async function showStatus(o: { node?: string; stateDir?: string; admin?: string }): Promise<number> {
+export async function showStatus(o: { node?: string; stateDir?: string; admin?: string; tokenFile?: string }): Promise<number> {
   const admin = resolveAdmin(o);
   if (typeof admin === 'string') {
     process.stderr.write(`${admin}\n`);
     return 1;
   }
   try {
-    const res = await adminGet(admin.host, admin.port, '/status');
+    const res = await adminGet(admin.host, admin.port, '/status', 3000, authHeaders(admin));
     process.stdout.write(res.body.endsWith('\n') ? res.body : `${res.body}\n`);
     return res.status === 200 ? 0 : 1;
   } catch (err) {
@@ -132,7 +133,7 @@ export async function reloadDaemon(o: { config: string; node: string; stateDir: 
   }
   const bytes = fs.readFileSync(o.config);
   const hash = configHash(bytes);
-  const before = await readStatus(admin.host, admin.port);
+  const before = await readStatus(admin);
   const previousAt = before?.lastReload?.at ?? null;
 
   writeFileAtomic(files.staged, bytes);
@@ -145,7 +146,7 @@ export async function reloadDaemon(o: { config: string; node: string; stateDir: 
       process.stderr.write(`node ${o.node} exited during the reload. Last lines of ${files.log}:\n${logTail(files.log)}`);
       return 1;
     }
-    const status = await readStatus(admin.host, admin.port);
+    const status = await readStatus(admin);
     if (!status) continue;
     const last = status.lastReload;
     const fresh = last !== null && last !== undefined && last.at !== previousAt && last.hash === hash;
@@ -185,17 +186,22 @@ interface StatusDoc {
   lastReload?: { ok: boolean; hash: string | null; error: string | null; at: string } | null;
 }
 
-async function readStatus(host: string, port: number): Promise<StatusDoc | null> {
+/** The Authorization header for a node whose admin endpoint asks for a token (read from its file now). */
+function authHeaders(admin: AdminAddress): Record<string, string> {
+  return admin.tokenFile === null ? {} : bearerHeader(readAdminToken(admin.tokenFile));
+}
+
+async function readStatus(admin: AdminAddress): Promise<StatusDoc | null> {
   try {
-    const res = await adminGet(host, port, '/status');
+    const res = await adminGet(admin.host, admin.port, '/status', 3000, authHeaders(admin));
     return res.status === 200 ? JSON.parse(res.body) as StatusDoc : null;
   } catch {
     return null;
   }
 }
 
-function resolveAdmin(o: { node?: string; stateDir?: string; admin?: string }): { host: string; port: number } | string {
-  if (o.admin) return parseHostPort(o.admin);
+function resolveAdmin(o: { node?: string; stateDir?: string; admin?: string; tokenFile?: string }): AdminAddress | string {
+  if (o.admin) return { ...parseHostPort(o.admin), tokenFile: o.tokenFile ?? null };
   if (!o.node || !o.stateDir) return 'status needs --node NAME --state-dir DIR, or --admin HOST:PORT';
   const files = nodeFiles(o.stateDir, o.node);
   const pid = runningPid(files.pid, o.node);

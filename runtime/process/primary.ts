@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import { AggregatorRegistry } from 'prom-client';
 import { LbConfig } from '../../lib/config/types';
 import { AdminServer, startAdminServer } from '../admin/server';
+import { readAdminToken } from '../admin/token';
 import { buildStatus, ReloadOutcome } from '../admin/status';
 import { configHash } from '../config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
@@ -79,6 +80,8 @@ export class Primary {
   private configFile: string;
   private bindAddress = '';
   private admin: AdminServer | null = null;
+  /** The admin endpoint's bearer token (from config admin.tokenFile), or null. Never logged. */
+  private adminToken: string | null = null;
   private pool: WorkerPool | null = null;
   private inProcess: InProcessWorkerHandle | null = null;
   private readonly startedAt = new Date();
@@ -127,11 +130,13 @@ export class Primary {
 
     // The admin endpoint comes first so its (possibly ephemeral) port is the first log line.
     const adminPort = this.options.adminPort ?? this.current.config.admin.port;
-    this.admin = await startAdminServer(this.bindAddress, adminPort, {
+    this.adminToken = adminTokenOf(this.current.config);
+    this.admin = await startAdminServer(this.current.config.admin.bindAddress ?? this.bindAddress, adminPort, {
       serving: () => this.serving,
       draining: () => this.draining,
       status: () => this.status(),
       metrics: () => this.collectMetrics(),
+      token: () => this.adminToken,
     }, (err, path) => this.log.error({ err: err.message, path }, 'admin request failed'));
     this.log.info({ address: this.admin.address, port: this.admin.port, node: this.options.node ?? null },
       `admin listening on ${this.admin.address}:${this.admin.port}`);
@@ -305,6 +310,12 @@ export class Primary {
 
     const healthProblems = HealthHub.problems(next.config);
     if (healthProblems.length) return this.reloadFailed(next.hash, `invalid config: ${healthProblems.join('; ')}`, staged);
+    let nextToken: string | null;
+    try {
+      nextToken = adminTokenOf(next.config);
+    } catch (err) {
+      return this.reloadFailed(next.hash, (err as Error).message, staged);
+    }
 
     const previous = this.current;
     const previousBind = this.bindAddress;
@@ -339,6 +350,12 @@ export class Primary {
       this.log.warn({ from: previous.config.admin.port, to: next.config.admin.port },
         'admin port changes take effect at the next restart');
     }
+    if (this.admin && (next.config.admin.bindAddress ?? null) !== (previous.config.admin.bindAddress ?? null)) {
+      this.log.warn({ from: previous.config.admin.bindAddress ?? null, to: next.config.admin.bindAddress ?? null },
+        'admin bind address changes take effect at the next restart');
+    }
+    this.adminToken = nextToken;
+    if ((next.config.admin.tokenFile ?? null) !== (previous.config.admin.tokenFile ?? null)) this.writeStateFiles();
     this.configFiles.keepOnly([next.hash]);
     this.lastReload = { ok: true, hash: next.hash, error: null, at: new Date().toISOString() };
     this.log.info({ configHash: next.hash, workers: handles.length }, 'reload applied');
@@ -409,7 +426,9 @@ export class Primary {
     if (!this.files || !this.admin) return;
     const host = this.admin.address === '0.0.0.0' ? '127.0.0.1' : this.admin.address === '::' ? '::1' : this.admin.address;
     writeFileAtomic(this.files.pid, `${process.pid}\n`);
-    writeFileAtomic(this.files.admin, `${JSON.stringify({ host, port: this.admin.port, pid: process.pid })}\n`);
+    // The token file's path (not the token) lets `status` and `reload` authenticate.
+    const tokenFile = this.current.config.admin.tokenFile ?? null;
+    writeFileAtomic(this.files.admin, `${JSON.stringify({ host, port: this.admin.port, pid: process.pid, tokenFile })}\n`);
   }
 
   private removeStateFiles(): void {
@@ -423,4 +442,10 @@ export class Primary {
     removeQuietly(this.files.admin);
     removeQuietly(this.files.pid);
   }
+}
+
+/** The bearer token a config asks the admin endpoint for, read from its file; null when none. */
+function adminTokenOf(config: LbConfig): string | null {
+  const file = config.admin.tokenFile;
+  return file === undefined || file === null ? null : readAdminToken(file);
 }

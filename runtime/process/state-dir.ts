@@ -69,10 +69,14 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function readAdminAddress(file: string): { host: string; port: number } | null {
+/** Where a running node's admin endpoint is, and the file holding its bearer token (null: none). */
+export interface AdminAddress { host: string; port: number; tokenFile: string | null }
+
+export function readAdminAddress(file: string): AdminAddress | null {
   try {
-    const a = JSON.parse(fs.readFileSync(file, 'utf8')) as { host?: unknown; port?: unknown };
-    return typeof a.host === 'string' && typeof a.port === 'number' ? { host: a.host, port: a.port } : null;
+    const a = JSON.parse(fs.readFileSync(file, 'utf8')) as { host?: unknown; port?: unknown; tokenFile?: unknown };
+    return typeof a.host === 'string' && typeof a.port === 'number'
+      ? { host: a.host, port: a.port, tokenFile: typeof a.tokenFile === 'string' ? a.tokenFile : null } : null;
   } catch {
     return null;
   }

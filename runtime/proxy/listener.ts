@@ -14,6 +14,7 @@ import { handleRequest } from './http';
 import type { ListenerState, Route } from './routes';
 import { handleTcpConnection } from './tcp';
 import { lookupSni, TlsMaterial } from './tls';
+import { awaitClientHello } from './tls-accept';
 import { handleUpgrade } from './upgrade';
 
 /** Largest request header block accepted (nginx large_client_header_buffers ≈ 4×8k); beyond → 431. */
@@ -74,6 +75,8 @@ function refuseRenegotiation(socket: tls.TLSSocket): void {
 export class ListenerServer {
   readonly state: ListenerState;
   private readonly server: net.Server;
+  /** HTTPS/TLS listeners: the tls.Server that takes connections from `server`, else null. */
+  private tlsServer: tls.Server | null = null;
   /** Client connections of HTTP/HTTPS listeners, else null. */
   private readonly http: HttpConnections | null;
   private boundPort = 0;
@@ -113,20 +116,20 @@ export class ListenerServer {
         });
         return server;
       }
-      const server = tls.createServer({
+      const secure = tls.createServer({
         ...(material as TlsMaterial).defaults, SNICallback: sniCallback, allowHalfOpen: true,
         // What https.createServer offers: clients that prefer h2 fall back to HTTP/1.1.
         ALPNProtocols: ['http/1.1'],
         handshakeTimeout: headersTimeout(route),
       });
-      server.on('connection', (socket: net.Socket) => this.track(socket));
-      server.on('tlsClientError', closeFailedHandshake);
-      server.on('secureConnection', (socket: tls.TLSSocket) => {
+      this.tlsServer = secure;
+      secure.on('tlsClientError', closeFailedHandshake);
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
         refuseRenegotiation(socket);
         socket.setNoDelay(true);
         http.attach(socket, state.active > state.route.maxConnections);
       });
-      return server;
+      return this.tlsFront(secure, false);
     }
     if (this.kind === 'TCP') {
       const server = net.createServer({ allowHalfOpen: true, noDelay: true });
@@ -140,18 +143,36 @@ export class ListenerServer {
       });
       return server;
     }
-    const server = tls.createServer({
+    const secure = tls.createServer({
       ...(material as TlsMaterial).defaults, SNICallback: sniCallback, allowHalfOpen: true,
       handshakeTimeout: headersTimeout(route),
     });
-    server.on('connection', (socket: net.Socket) => {
-      this.track(socket);
-      if (state.active > state.route.maxConnections) socket.destroy();
-    });
-    server.on('tlsClientError', closeFailedHandshake);
-    server.on('secureConnection', (socket: tls.TLSSocket) => {
+    this.tlsServer = secure;
+    secure.on('tlsClientError', closeFailedHandshake);
+    secure.on('secureConnection', (socket: tls.TLSSocket) => {
       refuseRenegotiation(socket);
       handleTcpConnection(state, observer, socket);
+    });
+    return this.tlsFront(secure, true);
+  }
+
+  /**
+   * The listening socket of a TLS listener: connections are counted at once and reach the
+   * tls.Server (which never listens itself) once their ClientHello is in (./tls-accept.ts).
+   * `limitNow`: a connection beyond activeConnections is closed before any TLS (TLS
+   * listeners); HTTPS ones get their 503 over TLS.
+   */
+  private tlsFront(secure: tls.Server, limitNow: boolean): net.Server {
+    const state = this.state;
+    const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    const handOver = (socket: net.Socket): void => { secure.emit('connection', socket); };
+    server.on('connection', (socket: net.Socket) => {
+      this.track(socket);
+      if (limitNow && state.active > state.route.maxConnections) {
+        socket.destroy();
+        return;
+      }
+      awaitClientHello(socket, headersTimeout(state.route), handOver);
     });
     return server;
   }
@@ -195,8 +216,7 @@ export class ListenerServer {
   /** Takes a new route (same protocol and port) without closing anything. */
   update(route: Route, material: TlsMaterial | null): void {
     this.state.route = route;
-    const server = this.server;
-    if (material !== null) (server as tls.Server).setSecureContext(material.defaults);
+    if (material !== null && this.tlsServer !== null) this.tlsServer.setSecureContext(material.defaults);
     if (this.http !== null) this.http.update(httpSettings(route));
   }
 

@@ -184,6 +184,20 @@ describe('load balancer, availability group, topology and VPC fields', () => {
     ]);
   });
 
+  it('adminBindAddress and adminTokenFile are checked and carried in the config document', () => {
+    const w = world();
+    expect(thrown(() => loadBalancer(w, 'lb', { adminBindAddress: 'admin.local', adminTokenFile: 'token.txt' })).split('\n')).toEqual([
+      'test/lb: adminBindAddress "admin.local" is not an IP address; allowed: an IPv4 or IPv6 address of the node, 127.0.0.1 (local only) or 0.0.0.0 (every address)',
+      'test/lb: adminTokenFile "token.txt" is not an absolute file path; allowed: the absolute path of a file on each node that holds the bearer token, e.g. /etc/alb/admin-token',
+    ]);
+    const lb = loadBalancer(world(), 'lb2', { adminBindAddress: '127.0.0.1', adminTokenFile: '/etc/alb/admin-token' });
+    httpBackend(lb);
+    expect(JSON.parse(lb.synthesizeConfig()).admin).toEqual({ port: 9900, bindAddress: '127.0.0.1', tokenFile: '/etc/alb/admin-token' });
+    const plain = loadBalancer(world(), 'lb3');
+    httpBackend(plain);
+    expect(JSON.parse(plain.synthesizeConfig()).admin).toEqual({ port: 9900 });
+  });
+
   it('an LB in a zone the infrastructure lacks', () => {
     const w = world();
     expect(thrown(() => loadBalancer(w, 'lb', { zones: ['az-3'] }))).toBe(

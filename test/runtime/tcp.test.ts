@@ -12,6 +12,7 @@ import { startTcpBackend, TcpBackend } from './helpers/backends';
 import { certDir } from './helpers/certs';
 import { startDataPlane, StartedDataPlane } from './helpers/dataplane';
 import { freePort, sleep } from './helpers/net';
+import { MAX_ATTEMPTS } from '../../runtime/proxy/retry-policy';
 
 const LB = '127.0.3.30';
 const BE = '127.0.3.31';
@@ -365,3 +366,22 @@ test('TLS listener → TCP target: a 16 MiB download arrives byte-exact (target 
     certs.remove();
   }
 }, 30000);
+
+test('a connection tries at most MAX_ATTEMPTS targets, on TCP listeners and HTTP upgrades alike (as HTTP requests)', async () => {
+  const dead: number[] = [];
+  for (let i = 0; i < 8; i++) dead.push(await freePort(BE));
+  const tcpPort = await freePort(LB);
+  const httpPort = await freePort(LB);
+  const targets = dead.map((p, i) => target(`dead${i}`, BE, p));
+  const s = await startDataPlane(lbConfig([
+    listener('tcp', tcpPort, 'tcp-svc', { protocol: 'TCP' }),
+    listener('http', httpPort, 'http-svc'),
+  ], [backend('tcp-svc', targets, { protocol: 'TCP' }), backend('http-svc', targets)]), LB);
+  started.push(s);
+  expect(await readAll(await connect(tcpPort))).toBe('');
+  expect(s.observer.failures.filter((f) => f.backendId === 'tcp-svc')).toHaveLength(MAX_ATTEMPTS);
+  const up = await connect(httpPort);
+  up.write('GET /ws HTTP/1.1\r\nHost: lb.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  expect(await readAll(up)).toMatch(/^HTTP\/1\.1 502 /);
+  expect(s.observer.failures.filter((f) => f.backendId === 'http-svc')).toHaveLength(MAX_ATTEMPTS);
+});
