@@ -12,5 +12,6 @@ export * from './constructs/availability-group';
 export * from './constructs/virtual-server-group';
 export * from './constructs/backend-service';
 export * from './constructs/listener';
+export * from './constructs/url-map';
 export * from './constructs/load-balancer';
 export * from './constructs/warnings';

@@ -8,6 +8,7 @@ import { ModelWarning } from '../lib/model/messages';
 import { WarningIds } from '../lib/model/warnings';
 import { BackendService } from './backend-service';
 import { Certificate, SniCertificate } from './certificate';
+import type { UrlMap } from './url-map';
 import { throwIfProblems, tokenProblems } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { addDeferredWarnings } from './warnings';
@@ -31,6 +32,12 @@ export interface ListenerOptions extends ListenerSettings {
    * @default - none
    */
   readonly sniCertificates?: SniCertificate[];
+  /**
+   * Forwarding rules (HTTP/HTTPS listeners): a URL map of the same load balancer. Requests no
+   * rule matches go to `backendService`.
+   * @default - every request goes to `backendService`
+   */
+  readonly urlMap?: UrlMap;
 }
 
 /** Properties of a Listener. */
@@ -49,6 +56,8 @@ export class Listener extends Construct {
   public readonly port: number;
   /** The default backend service. */
   public readonly backendService: BackendService;
+  /** The listener's URL map, if any. */
+  public readonly urlMap?: UrlMap;
   private readonly model: ListenerModel;
   private readonly certificateList: CertificateModel[] = [];
   private readonly sniList: SniCertificateModel[] = [];
@@ -56,7 +65,7 @@ export class Listener extends Construct {
   constructor(scope: Construct, id: string, props: ListenerProps) {
     super(scope, id);
     const path = this.node.path;
-    const { loadBalancer, backendService, certificates, sniCertificates, ...options } = props;
+    const { loadBalancer, backendService, certificates, sniCertificates, urlMap, ...options } = props;
     const resolved = resolveListener({ path, ...options });
     throwIfProblems([...tokenProblems(path, '', options), ...resolved.errors]);
     this.model = resolved.model;
@@ -64,6 +73,7 @@ export class Listener extends Construct {
     this.protocol = resolved.model.protocol;
     this.port = resolved.model.port;
     this.backendService = backendService;
+    this.urlMap = urlMap;
     if (certificates && certificates.length > 0) this.addCertificates(...certificates);
     (sniCertificates ?? []).forEach((s) => this.addSniCertificate(s.domain, s.certificate));
     loadBalancer._registerListener(this);
@@ -93,6 +103,7 @@ export class Listener extends Construct {
       certificates: [...this.certificateList],
       sniCertificates: [...this.sniList],
       backendService: this.backendService._toModel(),
+      urlMap: this.urlMap === undefined ? null : this.urlMap._toModel(),
     };
   }
 

@@ -14,6 +14,7 @@ import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
 import { IInfrastructure } from './infrastructure';
 import { Listener, ListenerOptions } from './listener';
 import { placementGroupName, stackPath } from './names';
+import { UrlMap } from './url-map';
 import { VirtualServerGroup, VirtualServerGroupOptions } from './virtual-server-group';
 import { Vpc } from './vpc';
 import { markModelChanged, modelGeneration } from './model-generation';
@@ -72,6 +73,7 @@ export class LoadBalancer extends Construct {
   private readonly listenerList: Listener[] = [];
   private readonly backendList: BackendService[] = [];
   private readonly groupList: VirtualServerGroup[] = [];
+  private readonly urlMapList: UrlMap[] = [];
   private rendered?: { generation: number; text: string };
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
@@ -126,6 +128,19 @@ export class LoadBalancer extends Construct {
     return new VirtualServerGroup(this, id, { ...(props ?? {}), loadBalancer: this });
   }
 
+  /**
+   * Adds a URL map (forwarding rules by host and path). It belongs to this LB; give it to
+   * HTTP/HTTPS listeners with their `urlMap` prop (several listeners may share one).
+   */
+  public addUrlMap(id: string): UrlMap {
+    return new UrlMap(this, id, { loadBalancer: this });
+  }
+
+  /** The LB's URL maps. */
+  public get urlMaps(): UrlMap[] {
+    return [...this.urlMapList];
+  }
+
   /** The LB's listeners. */
   public get listeners(): Listener[] {
     return [...this.listenerList];
@@ -176,6 +191,12 @@ export class LoadBalancer extends Construct {
   }
 
   /** @internal */
+  public _registerUrlMap(map: UrlMap): void {
+    this.urlMapList.push(map);
+    markModelChanged();
+  }
+
+  /** @internal */
   public _registerServerGroup(group: VirtualServerGroup): void {
     this.groupList.push(group);
     markModelChanged();
@@ -191,6 +212,7 @@ export class LoadBalancer extends Construct {
       listeners: this.listenerList.map((l) => l._toModel()),
       backendServices: this.backendList.map((b) => b._toModel()),
       serverGroups: this.groupList.map((g) => g._toModel()),
+      urlMaps: this.urlMapList.map((m) => m._toModel()),
     };
   }
 

@@ -13,10 +13,12 @@ export interface DataPlaneObserver {
   /**
    * An HTTP request was answered (status = code sent to the client; 0 if the client went away
    * first), or a TCP/TLS connection closed (method = 'TCP', url = '', status 0).
-   * targetId is null when no target was chosen (e.g. 503 all down, 400, limits).
+   * targetId is null when no target was chosen (e.g. 503 all down, 400, limits, a redirect or
+   * fixed-response rule). ruleId is `<URL map id>/<rule id>` when a forwarding rule matched,
+   * else null or absent (the listener's default backend).
    */
   requestDone(listenerId: string, backendId: string, targetId: string | null, status: number,
-    durationMs: number, upstreamMs: number, method: string, url: string, clientIp: string): void;
+    durationMs: number, upstreamMs: number, method: string, url: string, clientIp: string, ruleId?: string | null): void;
   /** A client connection was accepted / closed on a listener. */
   connectionOpened(listenerId: string): void;
   connectionClosed(listenerId: string): void;

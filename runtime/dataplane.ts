@@ -8,7 +8,7 @@
  * serving untouched. Listeners that stay (same address, port and protocol) keep their server
  * and connections and just take the new route.
  */
-import type { LbConfig, ListenerConfig } from '../lib/config/types';
+import type { LbConfig, ListenerConfig, UrlMapConfig } from '../lib/config/types';
 import type { DataPlane, DataPlaneObserver, DataPlaneSnapshot } from './dataplane-types';
 import { BackendPool } from './pool/backend-pool';
 import { buildHeaderPlan, hstsValue } from './proxy/headers';
@@ -16,6 +16,8 @@ import { TokenBucket } from './proxy/limits';
 import { ListenerServer } from './proxy/listener';
 import { BackendRuntime, Route } from './proxy/routes';
 import { buildTlsMaterial, TlsMaterial } from './proxy/tls';
+import { UrlMapTable } from './proxy/url-map';
+import { UrlMatcher } from '../lib/routing/matcher';
 import type { UpstreamPool } from './proxy/h1-upstream';
 import { UpstreamRegistry } from './proxy/upstreams';
 
@@ -34,6 +36,8 @@ class WorkerDataPlane implements DataPlane {
   private readonly upstreams = new UpstreamRegistry();
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
+  /** URL maps of the config being applied, by id (read by buildRoute). */
+  private urlMapConfigs = new Map<string, UrlMapConfig>();
 
   constructor(private readonly observer: DataPlaneObserver, private readonly limitShares: number) {}
 
@@ -85,6 +89,7 @@ class WorkerDataPlane implements DataPlane {
     if (backend.protocol !== wanted) {
       throw new Error(`listener ${l.path}: a ${l.protocol} listener needs a ${wanted} backend service, "${backend.id}" is ${backend.protocol}`);
     }
+    if (l.urlMap) checkUrlMap(l, config);
     const secure = l.protocol === 'HTTPS' || l.protocol === 'TLS';
     if (!secure) return null;
     if (l.tls === null) throw new Error(`listener ${l.path}: a ${l.protocol} listener needs tls settings`);
@@ -94,6 +99,8 @@ class WorkerDataPlane implements DataPlane {
   private buildRoute(l: ListenerConfig, backends: Map<string, BackendRuntime>, material: TlsMaterial | null): Route {
     const isHttp = l.protocol === 'HTTP' || l.protocol === 'HTTPS';
     const backend = backends.get(l.backendService) as BackendRuntime;
+    const mapConfig = isHttp && l.urlMap ? (this.urlMapConfigs.get(l.urlMap) ?? null) : null;
+    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends);
     return {
       listener: l,
       listenerId: l.id,
@@ -107,11 +114,14 @@ class WorkerDataPlane implements DataPlane {
       limiter: isHttp && l.limits.qps > 0 ? new TokenBucket(shareOf(l.limits.qps, this.limitShares)) : null,
       maxConnections: l.limits.activeConnections < 0 ? Infinity : shareOf(l.limits.activeConnections, this.limitShares),
       sni: material === null ? null : material.sni,
+      urlMap,
+      maxResponseTimeoutMs: Math.max(backend.responseTimeoutMs, urlMap === null ? 0 : urlMap.maxResponseTimeoutMs),
     };
   }
 
   private async applyNow(config: LbConfig, bindAddress: string): Promise<void> {
     if (this.closed) throw new Error('the data plane is closed');
+    this.urlMapConfigs = new Map((config.urlMaps ?? []).map((m) => [m.id, m]));
     const planned: PlannedListener[] = [];
     for (const l of config.listeners) {
       if (l.enabled) planned.push({ key: `${bindAddress}|${l.port}`, config: l, tls: this.checkListener(l, config) });
@@ -206,6 +216,28 @@ class WorkerDataPlane implements DataPlane {
     const backends = [];
     for (const b of this.backends.values()) backends.push(b.pool.snapshot());
     return { listeners, backends };
+  }
+}
+
+/**
+ * What compiling a listener's URL map needs, checked before anything switches (the switch
+ * itself must not throw): the map exists, its patterns compile, its targets are HTTP backends.
+ */
+function checkUrlMap(l: ListenerConfig, config: LbConfig): void {
+  const map = (config.urlMaps ?? []).find((m) => m.id === l.urlMap);
+  if (map === undefined) throw new Error(`listener ${l.path}: urlMap "${l.urlMap}" is not in the config`);
+  if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') throw new Error(`listener ${l.path}: a ${l.protocol} listener cannot have a URL map`);
+  try {
+    new UrlMatcher(map.rules);
+  } catch (err) {
+    throw new Error(`URL map ${map.path}: ${(err as Error).message}`);
+  }
+  for (const r of map.rules) {
+    for (const id of [r.action.type === 'forward' ? r.action.backendService : null, r.mirror]) {
+      if (id === null) continue;
+      const b = config.backendServices.find((x) => x.id === id);
+      if (b === undefined || b.protocol !== 'HTTP') throw new Error(`URL map ${map.path}: rule ${r.id} names "${id}", which is not an HTTP backend service of the config`);
+    }
   }
 }
 

@@ -5,8 +5,12 @@
  */
 import { AttachedBackendServiceModel, AttachedListenerModel, LoadBalancerTree } from '../model/load-balancer';
 import { CertificateModel } from '../model/certificate';
+import { DEFAULT_COOKIE_NAME_PREFIX } from '../model/limits';
+import { UrlMapModel, UrlMapRuleModel, HeaderRulesModel } from '../model/url-map';
+import { sha256Hex } from './hash';
 import {
-  AdminConfig, BackendServiceConfig, CertificateFiles, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo, TargetConfig,
+  AdminConfig, BackendServiceConfig, CertificateFiles, HeaderRulesConfig, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo,
+  RuleActionConfig, TargetConfig, UrlMapConfig, UrlMapRuleConfig,
 } from './types';
 
 export interface RenderInput {
@@ -36,6 +40,7 @@ export function renderLbConfig(input: RenderInput): LbConfig {
     admin: renderAdmin(tree),
     listeners: tree.listeners.map((l) => renderListener(l, idOf)),
     backendServices: tree.backendServices.map((b) => renderBackendService(b, idOf)),
+    urlMaps: tree.urlMaps.map((m) => renderUrlMap(m, idOf)),
   };
 }
 
@@ -45,6 +50,42 @@ function renderAdmin(tree: LoadBalancerTree): AdminConfig {
   if (tree.admin !== undefined && tree.admin.bindAddress !== null) admin.bindAddress = tree.admin.bindAddress;
   if (tree.admin !== undefined && tree.admin.tokenFile !== null) admin.tokenFile = tree.admin.tokenFile;
   return admin;
+}
+
+/**
+ * The session cookie of a backend service that names none: distinct per backend service, so
+ * a client that URL maps route to several backends keeps its target in each of them, and
+ * derived from the id alone, so every node and every synth agrees on it.
+ */
+export function defaultCookieName(backendId: string): string {
+  return `${DEFAULT_COOKIE_NAME_PREFIX}${sha256Hex(backendId).slice(0, 8)}`;
+}
+
+function renderUrlMap(m: UrlMapModel, idOf: (path: string) => string): UrlMapConfig {
+  return { id: idOf(m.path), path: m.path, rules: m.rules.map((r) => renderRule(r, idOf)) };
+}
+
+function renderRule(r: UrlMapRuleModel, idOf: (path: string) => string): UrlMapRuleConfig {
+  const a = r.action;
+  const action: RuleActionConfig = { type: a.kind, backendService: null, redirect: null, fixedResponse: null };
+  if (a.kind === 'forward') action.backendService = idOf(a.backendPath);
+  else if (a.kind === 'redirect') action.redirect = { ...a.redirect, statusCode: a.redirect.statusCode as 301 | 302 | 307 | 308 };
+  else action.fixedResponse = { ...a.fixedResponse };
+  return {
+    id: r.name,
+    host: r.host,
+    path: r.path,
+    action,
+    rewrite: r.rewrite === null ? null : { ...r.rewrite },
+    requestHeaders: headerRules(r.requestHeaders),
+    responseHeaders: headerRules(r.responseHeaders),
+    mirror: r.mirrorBackendPath === null ? null : idOf(r.mirrorBackendPath),
+  };
+}
+
+function headerRules(h: HeaderRulesModel | null): HeaderRulesConfig | null {
+  if (h === null) return null;
+  return { set: h.set.map(([name, value]) => ({ name, value })), remove: [...h.remove] };
 }
 
 /** Serialization used for the file on disk and its hash. */
@@ -76,6 +117,7 @@ function renderListener(l: AttachedListenerModel, idOf: (path: string) => string
       ciphers: l.tlsPolicy.ciphers,
     },
     hsts: l.hsts === null ? null : { maxAgeSeconds: l.hsts.maxAgeSeconds, includeSubDomains: l.hsts.includeSubDomains },
+    urlMap: l.urlMap === null ? null : idOf(l.urlMap.path),
   };
 }
 
@@ -92,7 +134,7 @@ function renderBackendService(b: AttachedBackendServiceModel, idOf: (path: strin
     port: b.port,
     algorithm: b.algorithm,
     sessionPersistence: b.sessionPersistence === null ? null : {
-      cookieName: b.sessionPersistence.cookieName,
+      cookieName: b.sessionPersistence.cookieName ?? defaultCookieName(idOf(b.path)),
       cookieTimeoutSeconds: b.sessionPersistence.cookieTimeoutSeconds,
     },
     healthCheck: {

@@ -39,6 +39,8 @@ export interface LbConfig {
   admin: AdminConfig;
   listeners: ListenerConfig[];
   backendServices: BackendServiceConfig[];
+  /** Forwarding rules of HTTP/HTTPS listeners; absent = none (documents written before URL maps). */
+  urlMaps?: UrlMapConfig[];
 }
 
 export interface LoadBalancerInfo {
@@ -100,6 +102,8 @@ export interface ListenerConfig {
   tls: TlsConfig | null;
   /** HSTS header on HTTPS listeners; null = off. */
   hsts: HstsConfig | null;
+  /** Id of the listener's URL map (UrlMapConfig.id), HTTP/HTTPS only; absent or null = none. */
+  urlMap?: string | null;
 }
 
 export interface ListenerLimits {
@@ -280,4 +284,91 @@ export interface TargetSource {
   path: string;
   /** Instance name for availability-group VMs and instance targets. */
   instance: string | null;
+}
+
+/**
+ * A URL map: rules that choose an action by host and path. Patterns and precedence are
+ * lib/routing's (docs/constructs.md, "Forwarding rules"); the runtime compiles them at load.
+ */
+export interface UrlMapConfig {
+  /** Stable id, unique in the document. */
+  id: string;
+  /** Construct path, for messages. */
+  path: string;
+  rules: UrlMapRuleConfig[];
+}
+
+export interface UrlMapRuleConfig {
+  /** Rule id, unique in its map; metrics and the access log name it `<map id>/<rule id>`. */
+  id: string;
+  /**
+   * Host pattern (exact, `*.suffix`, `prefix.*`); null = every host.
+   * @maxLength 110
+   */
+  host: string | null;
+  /**
+   * Path pattern (exact or trailing `*`); null = `/*`.
+   * @maxLength 128
+   */
+  path: string | null;
+  action: RuleActionConfig;
+  rewrite: RewriteConfig | null;
+  requestHeaders: HeaderRulesConfig | null;
+  responseHeaders: HeaderRulesConfig | null;
+  /** Id of a backend service that gets a copy of each matched request without a body; null = none. */
+  mirror: string | null;
+}
+
+export interface RuleActionConfig {
+  type: 'forward' | 'redirect' | 'fixedResponse';
+  /** Backend service id (forward), else null. */
+  backendService: string | null;
+  /** Redirect settings (redirect), else null. */
+  redirect: RedirectConfig | null;
+  /** Fixed response (fixedResponse), else null. */
+  fixedResponse: FixedResponseConfig | null;
+}
+
+/** Fields left null keep the request's value. */
+export interface RedirectConfig {
+  protocol: 'HTTP' | 'HTTPS' | null;
+  host: string | null;
+  /**
+   * @minimum 1
+   * @maximum 65535
+   */
+  port: number | null;
+  path: string | null;
+  /** Without the leading `?`; '' drops the query. */
+  query: string | null;
+  statusCode: 301 | 302 | 307 | 308;
+}
+
+export interface FixedResponseConfig {
+  /**
+   * @minimum 200
+   * @maximum 599
+   */
+  statusCode: number;
+  contentType: string;
+  /** @maxLength 1024 */
+  body: string;
+}
+
+/** One `*` carries over the host wildcard's match (host), the path prefix's rest (path), the request's query (query). */
+export interface RewriteConfig {
+  host: string | null;
+  path: string | null;
+  query: string | null;
+}
+
+export interface HeaderRulesConfig {
+  set: HeaderFieldConfig[];
+  /** Field names to remove. */
+  remove: string[];
+}
+
+export interface HeaderFieldConfig {
+  name: string;
+  value: string;
 }

@@ -8,6 +8,7 @@ import Ajv, { ErrorObject } from 'ajv';
 import schema from './schema.json';
 import { adminEndpointProblems } from '../model/admin-endpoint';
 import { LB_CONFIG_SCHEMA_VERSION, LbConfig } from './types';
+import { normalisedRuleKey, parseHostPattern, parsePathPattern } from '../routing/patterns';
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
 
@@ -102,10 +103,69 @@ function crossReferenceErrors(config: LbConfig): string[] {
     }
     if (!tlsListener && l.tls !== null) errors.push(`/listeners/${i}/tls: must be null on a ${l.protocol} listener`);
   });
+  errors.push(...urlMapErrors(config));
   const nodeNames = new Set<string>();
   config.nodes.forEach((n, i) => {
     if (nodeNames.has(n.name)) errors.push(`/nodes/${i}/name: "${n.name}" is not unique`);
     nodeNames.add(n.name);
+  });
+  return errors;
+}
+
+/** URL maps: ids resolve to HTTP backends, patterns parse, one rule per host+path, HTTP/HTTPS listeners only. */
+function urlMapErrors(config: LbConfig): string[] {
+  const errors: string[] = [];
+  const httpBackends = new Set(config.backendServices.filter((b) => b.protocol === 'HTTP').map((b) => b.id));
+  const backendRef = (at: string, id: string) => {
+    if (!httpBackends.has(id)) errors.push(`${at}: "${id}" is not the id of an HTTP backend service in this document`);
+  };
+  const mapIds = new Set<string>();
+  (config.urlMaps ?? []).forEach((m, i) => {
+    const at = `/urlMaps/${i}`;
+    if (mapIds.has(m.id)) errors.push(`${at}/id: "${m.id}" is not unique`);
+    mapIds.add(m.id);
+    const ruleIds = new Set<string>();
+    const keys = new Map<string, string>();
+    m.rules.forEach((r, j) => {
+      const ra = `${at}/rules/${j}`;
+      if (ruleIds.has(r.id)) errors.push(`${ra}/id: "${r.id}" is not unique in URL map "${m.id}"`);
+      ruleIds.add(r.id);
+      const host = parseHostPattern(r.host);
+      const path = parsePathPattern(r.path);
+      if (typeof host === 'string') errors.push(`${ra}/host: ${JSON.stringify(r.host)} ${host}`);
+      if (typeof path === 'string') errors.push(`${ra}/path: ${JSON.stringify(r.path)} ${path}`);
+      if (typeof host !== 'string' && typeof path !== 'string') {
+        const key = normalisedRuleKey(host, path);
+        const twin = keys.get(key);
+        if (twin !== undefined) errors.push(`${ra}: host and path are those of rule "${twin}"`);
+        keys.set(key, r.id);
+      }
+      const a = r.action;
+      const filled = [a.backendService, a.redirect, a.fixedResponse].filter((x) => x !== null).length;
+      const wanted = a.type === 'forward' ? a.backendService : a.type === 'redirect' ? a.redirect : a.fixedResponse;
+      if (filled !== 1 || wanted === null) errors.push(`${ra}/action: a ${a.type} action needs exactly its own settings (${a.type === 'forward' ? 'backendService' : a.type}) and the others null`);
+      if (a.type === 'forward' && a.backendService !== null) backendRef(`${ra}/action/backendService`, a.backendService);
+      if (r.mirror !== null) {
+        backendRef(`${ra}/mirror`, r.mirror);
+        if (a.type !== 'forward' || r.mirror === a.backendService) errors.push(`${ra}/mirror: needs a forward rule and a backend other than its target`);
+      }
+      if (a.type !== 'forward' && (r.rewrite !== null || r.requestHeaders !== null)) {
+        errors.push(`${ra}: rewrite and requestHeaders need a forward action`);
+      }
+    });
+  });
+  config.listeners.forEach((l, i) => {
+    if (l.urlMap === undefined || l.urlMap === null) return;
+    if (!mapIds.has(l.urlMap)) errors.push(`/listeners/${i}/urlMap: "${l.urlMap}" is not the id of a URL map in this document`);
+    if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') errors.push(`/listeners/${i}/urlMap: a ${l.protocol} listener cannot have a URL map`);
+  });
+  const cookies = new Map<string, string>();
+  config.backendServices.forEach((b, i) => {
+    const name = b.sessionPersistence?.cookieName;
+    if (name === undefined) return;
+    const owner = cookies.get(name);
+    if (owner !== undefined) errors.push(`/backendServices/${i}/sessionPersistence/cookieName: "${name}" is also the cookie of backend service "${owner}"`);
+    else cookies.set(name, b.id);
   });
   return errors;
 }

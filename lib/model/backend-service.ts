@@ -14,8 +14,9 @@ export interface SessionPersistence {
    */
   readonly cookieTimeoutSeconds?: number;
   /**
-   * Name of the inserted cookie.
-   * @default 'ALB_SESSION'
+   * Name of the inserted cookie. Must differ from the other backend services of the LB, so a
+   * client routed to several backend services (URL maps) keeps its target in each.
+   * @default - `ALB_SESSION_` and 8 hex digits of a hash of the backend service's id: distinct per backend service
    */
   readonly cookieName?: string;
 }
@@ -118,7 +119,8 @@ export interface BackendServiceSpec extends BackendServiceOptions {
 }
 
 export interface SessionPersistenceModel {
-  readonly cookieName: string;
+  /** null = derived from the backend service's id when the config is rendered (distinct per backend). */
+  readonly cookieName: string | null;
   readonly cookieTimeoutSeconds: number;
 }
 
@@ -158,7 +160,7 @@ export function resolveBackendService(spec: BackendServiceSpec): { model: Backen
   let sessionPersistence: SessionPersistenceModel | null = null;
   if (spec.sessionPersistence !== undefined) {
     sessionPersistence = {
-      cookieName: spec.sessionPersistence.cookieName ?? limits.DEFAULT_COOKIE_NAME,
+      cookieName: spec.sessionPersistence.cookieName ?? null,
       cookieTimeoutSeconds: spec.sessionPersistence.cookieTimeoutSeconds ?? limits.DEFAULT_COOKIE_TIMEOUT_SECONDS,
     };
     if (protocol !== BackendProtocol.HTTP) {
@@ -166,7 +168,7 @@ export function resolveBackendService(spec: BackendServiceSpec): { model: Backen
         'cookie session persistence on BackendProtocol.HTTP backend services only (use Algorithm.SOURCE_IP_HASH for TCP)'));
     }
     errors.push(...checkIntRange(path, 'sessionPersistence.cookieTimeoutSeconds', sessionPersistence.cookieTimeoutSeconds, limits.COOKIE_TIMEOUT_SECONDS, 'seconds (0 = browser-session cookie)'));
-    if (!isCookieName(sessionPersistence.cookieName)) {
+    if (sessionPersistence.cookieName !== null && !isCookieName(sessionPersistence.cookieName)) {
       errors.push(fieldMessage(path, 'sessionPersistence.cookieName', sessionPersistence.cookieName, 'is not a cookie name', '1..64 RFC 6265 token characters, e.g. "ALB_SESSION"'));
     }
   }

@@ -67,5 +67,13 @@ export enum HealthCheckHttpVersion {
   HTTP1_1 = 'HTTP1.1',
 }
 
+/** Scheme of a redirect's Location (RuleAction.redirect). */
+export enum RedirectProtocol {
+  /** http:// */
+  HTTP = 'HTTP',
+  /** https:// */
+  HTTPS = 'HTTPS',
+}
+
 /** Order of TLS versions, oldest first, for min <= max checks. */
 export const TLS_VERSION_ORDER: readonly TlsVersion[] = [TlsVersion.TLS1_0, TlsVersion.TLS1_1, TlsVersion.TLS1_2, TlsVersion.TLS1_3];

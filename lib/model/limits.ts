@@ -36,7 +36,8 @@ export const MAX_DEFAULT_CERTIFICATES = 2;
 
 export const COOKIE_TIMEOUT_SECONDS: IntRange = { min: 0, max: 86400 };
 export const DEFAULT_COOKIE_TIMEOUT_SECONDS = 0;
-export const DEFAULT_COOKIE_NAME = 'ALB_SESSION';
+/** Default session-cookie names are this prefix and a hash of the backend service's id. */
+export const DEFAULT_COOKIE_NAME_PREFIX = 'ALB_SESSION_';
 
 export const HEALTHY_THRESHOLD: IntRange = { min: 1, max: 5 };
 export const UNHEALTHY_THRESHOLD: IntRange = { min: 1, max: 5 };
@@ -69,4 +70,16 @@ export const DEFAULT_QUOTAS = {
   maxBackendServices: 20,
   maxServerGroups: 20,
   maxTargetsPerServerGroup: 100,
+  maxUrlMaps: 50,
+  maxRulesPerUrlMap: 50,
 } as const;
+
+/** URL-map rules (reference: JD Cloud's UrlMap/Rule models; fixed responses follow AWS ALB). */
+export const REDIRECT_STATUS_CODES: readonly number[] = [301, 302, 307, 308];
+export const DEFAULT_REDIRECT_STATUS_CODE = 301;
+export const REDIRECT_PART_MAX_LENGTH = 128;
+export const FIXED_RESPONSE_STATUS: IntRange = { min: 200, max: 599 };
+export const FIXED_RESPONSE_BODY_MAX_LENGTH = 1024;
+export const DEFAULT_FIXED_RESPONSE_CONTENT_TYPE = 'text/plain';
+export const RULE_HEADER_NAME_MAX_LENGTH = 40;
+export const RULE_HEADER_VALUE_MAX_LENGTH = 1024;

@@ -12,6 +12,7 @@ import * as limits from './limits';
 import { isHttpListener, ListenerModel, usesTls } from './listener';
 import { fieldMessage, ModelWarning, ValidationResult, withArticle } from './messages';
 import { TargetModel } from './target';
+import { backendsUsedBy, UrlMapModel } from './url-map';
 import { validateZoneSelection } from './topology';
 import { VpcModel } from './vpc';
 import { WarningIds } from './warnings';
@@ -21,6 +22,8 @@ export interface QuotasModel {
   readonly maxBackendServices: number;
   readonly maxServerGroups: number;
   readonly maxTargetsPerServerGroup: number;
+  readonly maxUrlMaps: number;
+  readonly maxRulesPerUrlMap: number;
 }
 
 /** Per-LB quotas. JD Cloud's defaults apply unless raised here. */
@@ -45,6 +48,16 @@ export interface LoadBalancerQuotas {
    * @default 100
    */
   readonly maxTargetsPerServerGroup?: number;
+  /**
+   * URL maps (forwarding rule groups) per load balancer.
+   * @default 50
+   */
+  readonly maxUrlMaps?: number;
+  /**
+   * Rules per URL map.
+   * @default 50
+   */
+  readonly maxRulesPerUrlMap?: number;
 }
 
 /**
@@ -92,8 +105,8 @@ export interface LoadBalancerSettings {
    */
   readonly cookieSecret?: string;
   /**
-   * Quotas (listeners, backend services, server groups, targets per group).
-   * @default - JD Cloud's defaults: 20, 20, 20, 100
+   * Quotas (listeners, backend services, server groups, targets per group, URL maps, rules per map).
+   * @default - JD Cloud's defaults: 20, 20, 20, 100, 50, 50
    */
   readonly quotas?: LoadBalancerQuotas;
 }
@@ -162,6 +175,8 @@ export interface AttachedListenerModel extends ListenerModel {
   readonly sniCertificates: readonly SniCertificateModel[];
   /** The default backend service. */
   readonly backendService: AttachedBackendServiceModel;
+  /** Forwarding rules (HTTP/HTTPS listeners), or null. */
+  readonly urlMap: UrlMapModel | null;
 }
 
 export interface LoadBalancerTree {
@@ -175,6 +190,8 @@ export interface LoadBalancerTree {
   readonly backendServices: readonly AttachedBackendServiceModel[];
   /** Server groups owned by this LB. */
   readonly serverGroups: readonly ServerGroupModel[];
+  /** URL maps owned by this LB. */
+  readonly urlMaps: readonly UrlMapModel[];
 }
 
 /** Which backend protocol each listener protocol forwards to (JD's pairing). */
@@ -196,6 +213,13 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
   quota('maxListeners', tree.listeners.length, quotas.maxListeners, 'listeners');
   quota('maxBackendServices', tree.backendServices.length, quotas.maxBackendServices, 'backend services');
   quota('maxServerGroups', tree.serverGroups.length, quotas.maxServerGroups, 'server groups');
+  quota('maxUrlMaps', tree.urlMaps.length, quotas.maxUrlMaps, 'URL maps');
+  for (const map of tree.urlMaps) {
+    if (map.rules.length > quotas.maxRulesPerUrlMap) {
+      errors.push(fieldMessage(map.path, 'rules', map.rules.length, 'rules exceed the quota',
+        `at most ${quotas.maxRulesPerUrlMap} per URL map (raise it with LoadBalancerProps.quotas.maxRulesPerUrlMap on ${path})`));
+    }
+  }
   for (const group of tree.serverGroups) {
     if (group.targets.length > quotas.maxTargetsPerServerGroup) {
       errors.push(fieldMessage(group.path, 'targets', group.targets.length, 'targets exceed the quota',
@@ -221,13 +245,36 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
         `is ${withArticle(backend.protocol)} backend service behind ${withArticle(listener.protocol)} listener`,
         `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`));
     }
+    if (listener.urlMap !== null) {
+      if (!isHttpListener(listener.protocol)) {
+        errors.push(fieldMessage(listener.path, 'urlMap', listener.urlMap.path, `is set on ${withArticle(listener.protocol)} listener`,
+          'a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)'));
+      }
+      if (listener.urlMap.loadBalancerPath !== path) {
+        errors.push(fieldMessage(listener.path, 'urlMap', listener.urlMap.path, `belongs to load balancer ${listener.urlMap.loadBalancerPath}`, `a URL map of ${path}`));
+      }
+    }
     if (usesTls(listener.protocol) && listener.certificates.length === 0) {
       errors.push(fieldMessage(listener.path, 'certificates', [], `are missing on ${withArticle(listener.protocol)} listener`,
         `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`));
     }
   }
 
+  const cookieOwner = new Map<string, string>();
+  for (const backend of tree.backendServices) {
+    const name = backend.sessionPersistence?.cookieName ?? null;
+    if (name === null) continue;
+    const owner = cookieOwner.get(name);
+    if (owner !== undefined) {
+      errors.push(fieldMessage(backend.path, 'sessionPersistence.cookieName', name, `is already the session cookie of ${owner}`,
+        'a cookie name per backend service (a client routed to both would lose its target in one), or leave it out for a distinct default'));
+    } else {
+      cookieOwner.set(name, backend.path);
+    }
+  }
+
   const usedBackends = new Set(tree.listeners.map((l) => l.backendService.path));
+  for (const l of tree.listeners) if (l.urlMap !== null) backendsUsedBy(l.urlMap).forEach((b) => usedBackends.add(b));
   const cidr = parseCidr(tree.vpc.cidrBlock);
   for (const backend of tree.backendServices) {
     let targetCount = 0;
@@ -257,7 +304,7 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
       warnings.push({ id: WarningIds.ALL_WEIGHTS_ZERO, path: backend.path, message: `all ${targetCount} targets have weight 0: the backend service cannot serve traffic` });
     }
     if (!usedBackends.has(backend.path)) {
-      warnings.push({ id: WarningIds.UNUSED_BACKEND_SERVICE, path: backend.path, message: 'backend service is not the default backend of any listener: it receives no traffic' });
+      warnings.push({ id: WarningIds.UNUSED_BACKEND_SERVICE, path: backend.path, message: 'backend service is neither the default backend of a listener nor the target of a rule of a listener\'s URL map: it receives no traffic' });
     }
   }
   // Groups not attached to any backend are still checked: a wrong target is wrong wherever it sits.

@@ -8,7 +8,7 @@ export const WarningIds = {
   NO_TARGETS: 'cdktf-alb:no-targets',
   /** Every target of a backend service has weight 0: it cannot serve traffic. */
   ALL_WEIGHTS_ZERO: 'cdktf-alb:all-weights-zero',
-  /** A backend service is not the default backend of any listener. */
+  /** A backend service is neither a listener's default backend nor a target of a rule in a listener's URL map. */
   UNUSED_BACKEND_SERVICE: 'cdktf-alb:unused-backend-service',
   /** nodesPerZone is 1: losing that node loses the zone. */
   SINGLE_NODE_PER_ZONE: 'cdktf-alb:single-node-per-zone',

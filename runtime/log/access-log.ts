@@ -11,7 +11,7 @@ export type AccessLogTarget = 'off' | 'stdout' | { file: string };
 
 export interface AccessLog {
   write(listenerId: string, backendId: string, targetId: string | null, status: number, durationMs: number,
-    upstreamMs: number, method: string, url: string, clientIp: string): void;
+    upstreamMs: number, method: string, url: string, clientIp: string, ruleId?: string | null): void;
   /** Reopens the file under its name (log rotation); a no-op for stdout. */
   reopen(): void;
   /** Writes out what is buffered and closes the file; call before the process exits. */
@@ -59,10 +59,11 @@ export function createAccessLog(target: AccessLogTarget): AccessLog | null {
   timer.unref();
 
   return {
-    write(listener, backend, target, status, durationMs, upstreamMs, method, url, client) {
+    write(listener, backend, target, status, durationMs, upstreamMs, method, url, client, rule = null) {
       destination.write(`${prefix}${Date.now()},"listener":${quoteId(listener)},"backend":${quoteId(backend)},` +
         `"target":${target === null ? 'null' : quoteId(target)},"status":${status},"durationMs":${round(durationMs)},` +
-        `"upstreamMs":${round(upstreamMs)},"method":${quote(method)},"url":${quote(url)},"client":${quote(client)}}\n`);
+        `"upstreamMs":${round(upstreamMs)},"method":${quote(method)},"url":${quote(url)},"client":${quote(client)},` +
+        `"rule":${rule === null ? 'null' : quoteId(rule)}}\n`);
     },
     reopen() {
       destination.flush();

@@ -35,8 +35,12 @@ export class RequestMetrics {
   // listener → backend → target ('' for no target) → series
   private readonly series = new Map<string, Map<string, Map<string, TargetSeries>>>();
   private readonly listeners = new Map<string, ListenerSeries>();
+  // `listener\u0000rule` → [listener, rule, requests]: only requests a URL-map rule matched.
+  private readonly rules = new Map<string, [string, string, number]>();
 
-  requestDone(listenerId: string, backendId: string, targetId: string | null, status: number, upstreamMs: number): void {
+  requestDone(listenerId: string, backendId: string, targetId: string | null, status: number, upstreamMs: number,
+    ruleId: string | null = null): void {
+    if (ruleId !== null) this.ruleMatched(listenerId, ruleId);
     const s = this.lookup(listenerId, backendId, targetId);
     s.requests++;
     s.codes.set(status, (s.codes.get(status) ?? 0) + 1);
@@ -47,6 +51,13 @@ export class RequestMetrics {
       s.latencySumMs += upstreamMs;
       s.latencyCount++;
     }
+  }
+
+  private ruleMatched(listenerId: string, ruleId: string): void {
+    const key = `${listenerId}\u0000${ruleId}`;
+    const r = this.rules.get(key);
+    if (r === undefined) this.rules.set(key, [listenerId, ruleId, 1]);
+    else r[2]++;
   }
 
   connectionOpened(listenerId: string): void {
@@ -89,7 +100,10 @@ export class RequestMetrics {
       active.push({ labels: { listener }, value: l.active });
       accepted.push({ labels: { listener }, value: l.accepted });
     }
+    const rules: unknown[] = [];
+    for (const [listener, rule, value] of this.rules.values()) rules.push({ labels: { listener, rule }, value });
     return [
+      metric('alb_rule_requests_total', 'counter', 'Requests a URL-map rule matched, by listener and rule (`<URL map id>/<rule id>`)', rules),
       metric('alb_requests_total', 'counter', 'HTTP requests answered and TCP connections closed, by listener, backend service and target', requests),
       metric('alb_responses_total', 'counter', 'Responses by status code (0: client gone before a response, or a TCP connection)', responses),
       metric('alb_upstream_latency_seconds', 'histogram', 'Time from sending to the target until its response headers (HTTP) or connection end (TCP)', latency),

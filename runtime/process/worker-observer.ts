@@ -16,11 +16,11 @@ export class WorkerObserver implements DataPlaneObserver {
   ) {}
 
   requestDone(listenerId: string, backendId: string, targetId: string | null, status: number, durationMs: number,
-    upstreamMs: number, method: string, url: string, clientIp: string): void {
+    upstreamMs: number, method: string, url: string, clientIp: string, ruleId: string | null = null): void {
     this.requests++;
-    this.metrics.requestDone(listenerId, backendId, targetId, status, upstreamMs);
+    this.metrics.requestDone(listenerId, backendId, targetId, status, upstreamMs, ruleId);
     if (this.accessLog !== null) {
-      this.accessLog.write(listenerId, backendId, targetId, status, durationMs, upstreamMs, method, url, clientIp);
+      this.accessLog.write(listenerId, backendId, targetId, status, durationMs, upstreamMs, method, url, clientIp, ruleId);
     }
   }
 

@@ -38,6 +38,7 @@ export const ANSWERS = {
   badResponse: answer(502, '502 Bad Gateway: the target sent an invalid response'),
   connectTimeout: answer(504, '504 Gateway Timeout: connecting to the target timed out'),
   responseTimeout: answer(504, '504 Gateway Timeout: the target did not answer in time'),
+  badHost: answer(400, '400 Bad Request: the Host header cannot be used in a redirect'),
 } as const;
 
 /**

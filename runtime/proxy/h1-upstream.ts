@@ -361,6 +361,8 @@ export class UpstreamPool {
   private closed = false;
   destroyed = false;
   private onEmpty: (() => void) | null = null;
+  /** The promise close() handed out: destroy() after close() must settle that one too. */
+  private closing: Promise<void> | null = null;
 
   constructor(
     private readonly address: string,
@@ -454,14 +456,15 @@ export class UpstreamPool {
 
   /** Takes no new requests, closes idle connections; resolves when the busy ones are done. */
   close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
     this.closed = true;
     if (this.sweep !== null) clearInterval(this.sweep);
     this.sweep = null;
     for (const c of this.idle.splice(0)) c.socket.destroy();
-    if (this.all.size === 0) return Promise.resolve();
-    return new Promise((resolve) => {
+    this.closing = this.all.size === 0 ? Promise.resolve() : new Promise((resolve) => {
       this.onEmpty = resolve;
     });
+    return this.closing;
   }
 
   /** Closes every connection now; requests in flight fail with POOL_DESTROYED. */

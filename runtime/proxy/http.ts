@@ -17,11 +17,14 @@ import { UpstreamError, UpstreamHandler, UpstreamRequest } from './h1-upstream';
 import { copyResponseHeaders, upstreamRequestHeaders } from './headers';
 import { attemptLimit } from './retry-policy';
 import { BackendRuntime, ListenerState, Route } from './routes';
+import { answerRule } from './rule-answers';
+import { forwardHeaders, forwardTarget, editResponseHeaders } from './rule-forward';
+import { RuleKind, RuleRuntime } from './url-map';
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Sends a local answer; `close` ends the connection after it. */
-function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
+export function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
   if (req.headersSent) {
     req.destroy();
     return;
@@ -43,13 +46,23 @@ export function handleRequest(state: ListenerState, observer: DataPlaneObserver,
       performance.now() - start, 0, req.method, req.url, req.conn.clientIp);
     return;
   }
+  // ---- forwarding rules: the one place a URL map picks the action (runtime/proxy/url-map.ts)
+  let rule: RuleRuntime | null = null;
+  if (route.urlMap !== null) {
+    rule = route.urlMap.select(req);
+    if (rule !== null && rule.kind !== RuleKind.FORWARD) {
+      answerRule(route, observer, req, rule, start);
+      return;
+    }
+  }
   state.inflight++;
-  new ProxyExchange(state, route, observer, req, start).begin();
+  new ProxyExchange(state, route, observer, req, start, rule).begin();
 }
 
 class ProxyExchange implements UpstreamHandler, ClientEvents {
   private readonly backend: BackendRuntime;
   private readonly clientIp: string;
+  private readonly ruleId: string | null;
   private peer: Peer | null = null;
   /** True while `peer` counts this exchange in its active count (release exactly once). */
   private holding = false;
@@ -74,9 +87,12 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
     private readonly observer: DataPlaneObserver,
     private readonly req: ClientRequest,
     private readonly start: number,
+    /** The URL-map rule that chose this forward, or null (the listener's default backend). */
+    private readonly rule: RuleRuntime | null,
   ) {
-    this.backend = route.backend;
+    this.backend = rule === null ? route.backend : rule.backend as BackendRuntime;
     this.clientIp = req.conn.clientIp;
+    this.ruleId = rule === null ? null : rule.id;
   }
 
   begin(): void {
@@ -92,15 +108,24 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
     this.peer = peer;
     this.holding = true;
     const conn = req.conn;
-    this.opts = {
+    const rule = this.rule;
+    const plan = rule === null ? this.route.plan! : rule.plan!;
+    const headers = upstreamRequestHeaders(req.rawHeaders, plan, this.clientIp,
+      conn.clientPort, plan.lbIp ? conn.localIp : '', null);
+    const opts: UpstreamRequest = {
       path: req.url,
       method: req.method,
-      headers: upstreamRequestHeaders(req.rawHeaders, this.route.plan!, this.clientIp,
-        conn.clientPort, this.route.plan!.lbIp ? conn.localIp : '', null),
+      headers,
       body: req.body,
       timeoutMs: backend.responseTimeoutMs,
     };
+    if (rule !== null) {
+      opts.path = forwardTarget(rule, req.url);
+      forwardHeaders(rule, headers, req.rawHeaders);
+    }
+    this.opts = opts;
     this.dispatch();
+    if (rule !== null && rule.mirror !== null) rule.mirror.send(opts.method, opts.path, headers, req.body !== null, this.clientIp);
   }
 
   private dispatch(): void {
@@ -135,6 +160,7 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
     backend.pool.reportSuccess(peer);
     const out: string[] = [];
     const hasCacheControl = copyResponseHeaders(rawHeaders, out);
+    if (this.rule !== null) editResponseHeaders(this.rule, out);
     if (backend.sticky !== null) {
       out.push('set-cookie', backend.sticky.issue(peer.id, Date.now(), this.route.secureCookie));
       if (!hasCacheControl) out.push('cache-control', 'private');
@@ -264,6 +290,6 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
     const peer = this.peer;
     this.observer.requestDone(this.route.listenerId, this.backend.id, peer === null ? null : peer.id,
       status, performance.now() - this.start, this.upstreamMs, this.req.method,
-      this.req.url, this.clientIp);
+      this.req.url, this.clientIp, this.ruleId);
   }
 }

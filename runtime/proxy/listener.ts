@@ -34,7 +34,7 @@ function headersTimeout(route: Route): number {
  * the client caused).
  */
 function activeSocketTimeout(route: Route): number {
-  return Math.max(route.listener.idleTimeoutMs, route.backend.responseTimeoutMs + 1000);
+  return Math.max(route.listener.idleTimeoutMs, route.maxResponseTimeoutMs + 1000);
 }
 
 function httpSettings(route: Route): HttpSettings {

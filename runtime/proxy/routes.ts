@@ -11,6 +11,7 @@ import type { UpstreamPool } from './h1-upstream';
 import { HeaderPlan } from './headers';
 import { TokenBucket } from './limits';
 import { SniTable } from './tls';
+import type { UrlMapTable } from './url-map';
 
 export interface BackendRuntime {
   readonly id: string;
@@ -40,6 +41,10 @@ export interface Route {
   readonly maxConnections: number;
   /** SNI certificates for HTTPS/TLS listeners, else null. */
   readonly sni: SniTable | null;
+  /** The listener's compiled URL map (forwarding rules), else null. */
+  readonly urlMap: UrlMapTable | null;
+  /** Longest response timeout of the default backend and the URL map's forward targets. */
+  readonly maxResponseTimeoutMs: number;
 }
 
 /**

@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
 import { QuickstartStack, LEGACY_PORT } from '../../examples/quickstart/stack';
+import { defaultCookieName } from '../../lib/config/render';
 import { LbConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
 
@@ -46,7 +47,7 @@ describe('examples/quickstart', () => {
   it('has one HTTP listener on 8080 with the default HTTP idle timeout, in milliseconds', () => {
     expect(doc.listeners).toEqual([{
       id: 'web/http', path: 'quickstart/web/http', protocol: 'HTTP', port: 8080, backendService: 'web/web-backend', enabled: true,
-      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null,
+      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null, urlMap: null,
     }]);
   });
 
@@ -55,7 +56,7 @@ describe('examples/quickstart', () => {
     expect(doc.backendServices).toHaveLength(1);
     expect(backend.algorithm).toBe('WEIGHTED_ROUND_ROBIN');
     expect(backend.protocol).toBe('HTTP');
-    expect(backend.sessionPersistence).toEqual({ cookieName: 'ALB_SESSION', cookieTimeoutSeconds: 600 });
+    expect(backend.sessionPersistence).toEqual({ cookieName: defaultCookieName('web/web-backend'), cookieTimeoutSeconds: 600 });
     expect(backend.healthCheck).toEqual({
       enabled: true, protocol: 'HTTP', port: 0, intervalMs: 5000, timeoutMs: 3000, healthyThreshold: 3, unhealthyThreshold: 3,
       httpVersion: 'HTTP1.0', httpDomain: null, httpPath: '/healthz', httpCodes: '2xx,3xx',

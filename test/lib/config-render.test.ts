@@ -1,5 +1,5 @@
 /** Rendering the LB config document from the model, and validating documents. */
-import { renderLbConfig, serializeLbConfig } from '../../lib/config/render';
+import { defaultCookieName, renderLbConfig, serializeLbConfig } from '../../lib/config/render';
 import { LbConfig } from '../../lib/config/types';
 import { assertValidLbConfig, validateLbConfig } from '../../lib/config/validate';
 import { validateLoadBalancerTree } from '../../lib/model/load-balancer';
@@ -30,7 +30,8 @@ describe('renderLbConfig', () => {
     expect(web.healthCheck).toMatchObject({ intervalMs: 10000, timeoutMs: 2000, httpPath: '/healthz', protocol: 'HTTP' });
     expect(web.timeouts).toEqual({ connectTimeoutMs: 5000, responseTimeoutMs: 60000 });
     expect(web.passiveHealth).toEqual({ maxFails: 3, failTimeoutMs: 10000 });
-    expect(web.sessionPersistence).toEqual({ cookieName: 'ALB_SESSION', cookieTimeoutSeconds: 30 });
+    expect(web.sessionPersistence).toEqual({ cookieName: defaultCookieName(web.id), cookieTimeoutSeconds: 30 });
+    expect(web.sessionPersistence?.cookieName).toMatch(/^ALB_SESSION_[0-9a-f]{8}$/);
     expect(web.forwardedHeaders).toEqual({ proto: true, port: false, host: false, lbIp: false, clientPort: false });
     expect(web.algorithm).toBe('WEIGHTED_LEAST_CONNECTIONS');
   });

@@ -38,7 +38,7 @@ export function sampleTree(): LoadBalancerTree {
   const listener = (name: string, protocol: ListenerProtocol, port: number, b: AttachedBackendServiceModel, extra: object = {}, certs = protocol === ListenerProtocol.HTTPS || protocol === ListenerProtocol.TLS ? [cert] : []) => {
     const { model, errors } = resolveListener({ path: `${LB}/${name}`, protocol, port, ...extra });
     if (errors.length) throw new Error(errors.join('\n'));
-    return { ...model, certificates: certs, sniCertificates: [], backendService: b };
+    return { ...model, certificates: certs, sniCertificates: [], backendService: b, urlMap: null };
   };
   return {
     path: LB,
@@ -53,5 +53,6 @@ export function sampleTree(): LoadBalancerTree {
     ],
     backendServices: [web, web2, db],
     serverGroups: [web.serverGroups[0], db.serverGroups[0]],
+    urlMaps: [],
   };
 }

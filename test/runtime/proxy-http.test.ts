@@ -423,7 +423,7 @@ test('the observer sees every request with listener, backend, target and status'
   const s = await startDataPlane(lbConfig([listener('l1', port, 'web')], [backend('web', [target('a', BE, a.port)])]), LB);
   started.push(s);
   await request({ host: LB, port, path: '/obs?q=1', method: 'DELETE', localAddress: '127.0.3.88' });
-  expect(s.observer.requests).toEqual([{ listenerId: 'l1', backendId: 'web', targetId: 'a', status: 200, method: 'DELETE', url: '/obs?q=1', clientIp: '127.0.3.88' }]);
+  expect(s.observer.requests).toEqual([{ listenerId: 'l1', backendId: 'web', targetId: 'a', status: 200, method: 'DELETE', url: '/obs?q=1', clientIp: '127.0.3.88', ruleId: null }]);
 });
 
 test('connect timeout: reported as CONNECT_TIMEOUT and retried; a lone unreachable target → 504', async () => {

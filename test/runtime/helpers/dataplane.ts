@@ -9,6 +9,8 @@ import type { DataPlane, DataPlaneObserver } from '../../../runtime/dataplane-ty
 export interface RecordedRequest {
   listenerId: string; backendId: string; targetId: string | null; status: number;
   method: string; url: string; clientIp: string;
+  /** `<URL map id>/<rule id>` of the forwarding rule that matched, else null. */
+  ruleId: string | null;
 }
 
 export class RecordingObserver implements DataPlaneObserver {
@@ -17,8 +19,8 @@ export class RecordingObserver implements DataPlaneObserver {
   opened = 0;
   closed = 0;
   requestDone(listenerId: string, backendId: string, targetId: string | null, status: number,
-    _durationMs: number, _upstreamMs: number, method: string, url: string, clientIp: string): void {
-    this.requests.push({ listenerId, backendId, targetId, status, method, url, clientIp });
+    _durationMs: number, _upstreamMs: number, method: string, url: string, clientIp: string, ruleId: string | null = null): void {
+    this.requests.push({ listenerId, backendId, targetId, status, method, url, clientIp, ruleId });
   }
   connectionOpened(): void { this.opened++; }
   connectionClosed(): void { this.closed++; }
