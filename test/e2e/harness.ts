@@ -81,8 +81,10 @@ export interface Knobs {
 
 /** Synthesizes test/e2e/app/main.ts into the workspace with the given knobs. */
 export async function synth(ws: Workspace, knobs: Knobs): Promise<void> {
-  await run(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', '-P', 'tsconfig.dev.json', 'test/e2e/app/main.ts'], {
-    cwd: ROOT,
+  // The workspace is the project directory, as a user's own project would be: the project
+  // secret (.cdktf-alb/secret) is created there, not in this repository's working tree.
+  await run(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', '-P', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'test/e2e/app/main.ts')], {
+    cwd: ws.dir,
     timeoutMs: 120000,
     env: {
       ...process.env,
