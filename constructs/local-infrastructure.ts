@@ -186,16 +186,19 @@ function readPreviousPlacement(stateDir: string, infrastructure: string): Placed
 
 /**
  * dist/runtime/alb-runtime.js of this package, found from this module's location: the
- * package root is the nearest directory above with a package.json named cdktf-alb (this
- * file runs from constructs/ under ts-node and from dist/constructs/ when compiled).
+ * package root is the nearest directory above with a package.json named cdktf-alb or
+ * cdktn-alb (this file runs from constructs/ under ts-node and from dist/constructs/ when
+ * compiled; scripts/package.js builds the cdktn-alb package from the same source).
  */
+const PACKAGE_NAMES = ['cdktf-alb', 'cdktn-alb'];
+
 function defaultRuntimeBundle(): string {
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest)) {
       try {
-        if (JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'cdktf-alb') return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
+        if (PACKAGE_NAMES.includes(JSON.parse(fs.readFileSync(manifest, 'utf8')).name)) return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
       } catch {
         // not our package.json; keep looking
       }
