@@ -14,3 +14,4 @@ export * from './constructs/backend-service';
 export * from './constructs/listener';
 export * from './constructs/load-balancer';
 export * from './constructs/warnings';
+export * from './constructs/testing';

@@ -149,7 +149,7 @@ describe.each(FLAVOURS)('the $packageName tarball', (flavour) => {
     expect(assembly.schema).toBe('jsii/0.10.0');
     expect(assembly.name).toBe(flavour.packageName);
     expect(Object.keys(assembly.dependencies).sort()).toEqual([flavour.framework, 'constructs']);
-    expect(Object.keys(assembly.types)).toEqual(expect.arrayContaining([`${flavour.packageName}.LoadBalancer`, `${flavour.packageName}.LocalInfrastructure`]));
+    expect(Object.keys(assembly.types)).toEqual(expect.arrayContaining([`${flavour.packageName}.LoadBalancer`, `${flavour.packageName}.LocalInfrastructure`, `${flavour.packageName}.AlbTesting`]));
 
     const other = flavour.framework === 'cdktf' ? 'cdktn' : 'cdktf';
     const compiled = files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/runtime/') && f.endsWith('.js'));
