@@ -14,11 +14,9 @@ function appWorld(): World {
   return { app, stack, dc: new LocalInfrastructure(stack, 'dc', { zones: ZONES }), vpc: new Vpc(stack, 'vpc', { cidrBlock: '127.0.0.0/8' }) };
 }
 
-declare const ALB_TEST_FRAMEWORK: string | undefined;
-
 describe('the framework these construct tests run against', () => {
   // jest.cdktn.config.js maps 'cdktf' to cdktn and says so; `npm test` runs both.
-  const expected = typeof ALB_TEST_FRAMEWORK === 'string' ? ALB_TEST_FRAMEWORK : 'cdktf';
+  const expected = process.env.ALB_TEST_FRAMEWORK ?? 'cdktf';
 
   it(`is ${expected}`, () => {
     expect(require('cdktf').App).toBe(require(expected).App);
