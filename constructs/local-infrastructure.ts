@@ -7,6 +7,7 @@ import { PLACEMENT_STATE_FILE, parsePlacementState } from '../lib/placement/stat
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
 import { AlbValidationError, throwIfProblems } from './errors';
 import { IInfrastructure } from './infrastructure';
+import { stackOfThisFramework } from './framework';
 import { deployerOf } from './local/deployer';
 
 /** Properties of LocalInfrastructure. */
@@ -81,6 +82,7 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
 
   constructor(scope: Construct, id: string, props: LocalInfrastructureProps) {
     super(scope, id);
+    stackOfThisFramework(this); // a stack of the other framework fails here, not deep inside its synth
     throwIfProblems(validateTopology(this.node.path, props.zones));
     this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
