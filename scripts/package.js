@@ -10,14 +10,14 @@
  *
  * Why two packages and not one that loads whichever is installed: DESIGN.md ("One source, two
  * packages"). Needs the jsii build and the runtime bundles (`npm run build`); builds what is
- * missing. `--only cdktf|cdktn` packs one.
+ * missing. `--only cdktf|cdktn` packs one; `--stage DIR` compiles cdktn-alb in DIR instead of
+ * build/cdktn-alb (the tests keep their output out of the working tree).
  */
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
 const ROOT = path.join(__dirname, '..');
-const STAGE = path.join(ROOT, 'build', 'cdktn-alb');
 
 /** What CDK Terrain's package is called and depends on, beside cdktf's (package.json). */
 const CDKTN = {
@@ -72,12 +72,12 @@ function copySources(from, to) {
   }
 }
 
-/** build/cdktn-alb: the sources rewritten for cdktn, its package.json, compiled by jsii. */
-function stageCdktn() {
-  fs.rmSync(STAGE, { recursive: true, force: true });
-  fs.mkdirSync(STAGE, { recursive: true });
-  for (const source of SOURCES) copySources(path.join(ROOT, source), path.join(STAGE, source));
-  for (const doc of DOCS) fs.copyFileSync(path.join(ROOT, doc), path.join(STAGE, doc));
+/** `stage` (build/cdktn-alb by default): the sources rewritten for cdktn, its package.json, compiled by jsii. */
+function stageCdktn(stage) {
+  fs.rmSync(stage, { recursive: true, force: true });
+  fs.mkdirSync(stage, { recursive: true });
+  for (const source of SOURCES) copySources(path.join(ROOT, source), path.join(stage, source));
+  for (const doc of DOCS) fs.copyFileSync(path.join(ROOT, doc), path.join(stage, doc));
   const manifest = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const staged = {
     ...manifest,
@@ -88,22 +88,24 @@ function stageCdktn() {
     scripts: {},
     devDependencies: {},
   };
-  fs.writeFileSync(path.join(STAGE, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
+  fs.writeFileSync(path.join(stage, 'package.json'), `${JSON.stringify(staged, null, 2)}\n`);
   // jsii finds cdktn and constructs (and itself) in this repository's node_modules.
-  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(STAGE, 'node_modules'), 'dir');
-  run(process.execPath, [require.resolve('jsii/bin/jsii'), '--silence-warnings=reserved-word'], STAGE);
-  fs.mkdirSync(path.join(STAGE, 'dist', 'runtime'), { recursive: true });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
+  run(process.execPath, [require.resolve('jsii/bin/jsii'), '--silence-warnings=reserved-word'], stage);
+  fs.mkdirSync(path.join(stage, 'dist', 'runtime'), { recursive: true });
   for (const bundle of ['alb-runtime.js', 'local-vm.js']) {
-    fs.copyFileSync(path.join(ROOT, 'dist', 'runtime', bundle), path.join(STAGE, 'dist', 'runtime', bundle));
-    fs.chmodSync(path.join(STAGE, 'dist', 'runtime', bundle), 0o755);
+    fs.copyFileSync(path.join(ROOT, 'dist', 'runtime', bundle), path.join(stage, 'dist', 'runtime', bundle));
+    fs.chmodSync(path.join(stage, 'dist', 'runtime', bundle), 0o755);
   }
-  return STAGE;
+  return stage;
 }
 
 function main() {
   const args = process.argv.slice(2);
   const outIndex = args.indexOf('--out');
   const out = path.resolve(outIndex >= 0 ? args[outIndex + 1] : path.join(ROOT, 'build', 'packages'));
+  const stageIndex = args.indexOf('--stage');
+  const stage = path.resolve(stageIndex >= 0 ? args[stageIndex + 1] : path.join(ROOT, 'build', 'cdktn-alb'));
   const onlyIndex = args.indexOf('--only');
   const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
   if (only !== undefined && only !== 'cdktf' && only !== 'cdktn') throw new Error(`--only ${only}: allowed: cdktf, cdktn`);
@@ -111,7 +113,7 @@ function main() {
   ensureBuilt();
   const tarballs = {};
   if (only !== 'cdktn') tarballs.cdktf = pack(ROOT, out);
-  if (only !== 'cdktf') tarballs.cdktn = pack(stageCdktn(), out);
+  if (only !== 'cdktf') tarballs.cdktn = pack(stageCdktn(stage), out);
   process.stdout.write(`${JSON.stringify(tarballs)}\n`);
 }
 

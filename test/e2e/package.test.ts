@@ -110,7 +110,7 @@ beforeAll(() => {
   // A fresh jsii build (.jsii and dist/), then both packages; the runtime bundles are pretest's.
   const t0 = Date.now();
   execFileSync('npm', ['run', '--silent', 'build:jsii'], { cwd: ROOT, stdio: 'pipe' });
-  tarballs = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--out', out], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
+  tarballs = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'package.js'), '--out', out, '--stage', path.join(out, 'cdktn-alb')], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
   timings.push(`build and pack both: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
