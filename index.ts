@@ -15,3 +15,4 @@ export * from './constructs/listener';
 export * from './constructs/url-map';
 export * from './constructs/load-balancer';
 export * from './constructs/warnings';
+export * from './constructs/testing';

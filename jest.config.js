@@ -8,4 +8,8 @@ module.exports = {
   // each other on a 2-core machine.
   maxWorkers: 2,
   testTimeout: 60000,
+  // A private TMPDIR per run, and a check that the tests leave no cdktf output directories in
+  // it and no project secret in the working tree (test/hygiene).
+  globalSetup: '<rootDir>/test/hygiene/global-setup.js',
+  globalTeardown: '<rootDir>/test/hygiene/global-teardown.js',
 };

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
+import { IResolveContext, ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { deriveCookieSecret, loadOrCreateProjectSecret } from '../lib/config/cookie-secret';
 import { sha256Hex } from '../lib/config/hash';
@@ -99,7 +99,7 @@ export class LoadBalancer extends Construct {
     }
     this.configFile = `${CONFIG_DIR}/${this.loadBalancerId}.json`;
     // Rendered when Terraform JSON is produced, i.e. after validation and after the whole tree exists.
-    this.configHash = Lazy.stringValue({ produce: () => sha256Hex(this.synthesizeConfig()) });
+    this.configHash = Lazy.stringValue({ produce: (context) => this.configHashFor(context) });
     infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash);
 
     const fieldWarnings = resolved.warnings;
@@ -176,6 +176,21 @@ export class LoadBalancer extends Construct {
     const text = serializeLbConfig(config);
     this.rendered = { generation, text };
     return text;
+  }
+
+  /**
+   * App.synth() (cdktf and CDK Terrain alike, and CDK Terrain's synthesizer on its own)
+   * resolves every element once with `preparing` set before it runs the validations. An
+   * invalid LB is reported by its validation right after, with every problem listed; throwing
+   * here would stop the synth first with one "Resolution error" instead.
+   */
+  private configHashFor(context: IResolveContext): string {
+    try {
+      return sha256Hex(this.synthesizeConfig());
+    } catch (err) {
+      if (context.preparing && err instanceof AlbValidationError) return 'invalid-load-balancer-config';
+      throw err;
+    }
   }
 
   /** @internal */

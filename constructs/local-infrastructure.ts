@@ -7,6 +7,7 @@ import { PLACEMENT_STATE_FILE, parsePlacementState } from '../lib/placement/stat
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
 import { AlbValidationError, throwIfProblems } from './errors';
 import { IInfrastructure } from './infrastructure';
+import { stackOfThisFramework } from './framework';
 import { deployerOf } from './local/deployer';
 
 /** Properties of LocalInfrastructure. */
@@ -81,6 +82,7 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
 
   constructor(scope: Construct, id: string, props: LocalInfrastructureProps) {
     super(scope, id);
+    stackOfThisFramework(this); // a stack of the other framework fails here, not deep inside its synth
     throwIfProblems(validateTopology(this.node.path, props.zones));
     this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
@@ -186,16 +188,19 @@ function readPreviousPlacement(stateDir: string, infrastructure: string): Placed
 
 /**
  * dist/runtime/alb-runtime.js of this package, found from this module's location: the
- * package root is the nearest directory above with a package.json named cdktf-alb (this
- * file runs from constructs/ under ts-node and from dist/constructs/ when compiled).
+ * package root is the nearest directory above with a package.json named cdktf-alb or
+ * cdktn-alb (this file runs from constructs/ under ts-node and from dist/constructs/ when
+ * compiled; scripts/package.js builds the cdktn-alb package from the same source).
  */
+const PACKAGE_NAMES = ['cdktf-alb', 'cdktn-alb'];
+
 function defaultRuntimeBundle(): string {
   let dir = __dirname;
   for (let i = 0; i < 5; i++) {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest)) {
       try {
-        if (JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'cdktf-alb') return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
+        if (PACKAGE_NAMES.includes(JSON.parse(fs.readFileSync(manifest, 'utf8')).name)) return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
       } catch {
         // not our package.json; keep looking
       }

@@ -25,6 +25,7 @@ import { PLACEMENT_STATE_FILE, placementState } from '../../lib/placement/state'
 import { PlacedGroup, PlacedVm, ZoneSpec } from '../../lib/placement/types';
 import { forgetPlacementCommand, recordPlacementCommand } from './placement-record';
 import { shellArg, shellCommand } from './shell';
+import { stackOfThisFramework } from '../framework';
 
 /** What the deployer needs from LocalInfrastructure. */
 export interface LocalTarget extends IConstruct {
@@ -102,8 +103,8 @@ export class LocalDeployer {
 
   constructor(private readonly target: LocalTarget) {
     this.launcher = launcherBundle(target.runtimeBundle);
+    const stack = stackOfThisFramework(target);
     this.scope = new Construct(target, 'deploy');
-    const stack = TerraformStack.of(target);
     const ordinal = plansPerStack.get(stack) ?? 0;
     plansPerStack.set(stack, ordinal + 1);
     // One plan per infrastructure; the first (usually only) one gets the well-known name.

@@ -1,6 +1,8 @@
 /** A small world for construct tests: an app, a stack, local infrastructure, a VPC, an LB. */
 import * as fs from 'fs';
-import { App, TerraformStack, Testing } from 'cdktf';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Manifest, TerraformStack, Testing } from 'cdktf';
 import {
   AvailabilityGroup, BackendProtocol, LoadBalancer, LoadBalancerProps, LocalInfrastructure, MachineTemplate, Vpc,
 } from '../../index';
@@ -16,8 +18,59 @@ export interface World {
   vpc: Vpc;
 }
 
+/**
+ * Output directories this test file created; removed after its last test. cdktf's
+ * Testing.app() and Testing.fullSynth() create one in the temporary directory each time and
+ * never remove it (test/hygiene fails the run if any is left).
+ */
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Testing.app() with an output directory that is removed after the test file. */
+export function testApp(options: { context?: { [key: string]: any } } = {}): App {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf.outdir.'));
+  outdirs.push(outdir);
+  return Testing.app({ ...options, outdir });
+}
+
+/**
+ * What Testing.fullSynth(stack) does, into an output directory that is removed after the test
+ * file — also when the synth throws (Testing.fullSynth creates its directory first and drops
+ * it on the floor then).
+ */
+export function fullSynth(stack: TerraformStack): string {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf.outdir.'));
+  outdirs.push(outdir);
+  const manifest = new Manifest('stubbed', outdir, false);
+  stack.synthesizer.synthesize({ outdir, manifest });
+  manifest.writeToFile();
+  return outdir;
+}
+
+/**
+ * Runs the test file with a fresh temporary directory as the working directory, where a synth
+ * without an explicit cookie secret creates the project secret (.cdktf-alb/secret) and a
+ * LocalInfrastructure looks for its state directory: keeps both out of the working tree.
+ */
+export function inTemporaryProjectDir(): { dir: () => string } {
+  let dir = '';
+  let previous = '';
+  beforeAll(() => {
+    previous = process.cwd();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alb-project-'));
+    process.chdir(dir);
+  });
+  afterAll(() => {
+    process.chdir(previous);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir: () => dir };
+}
+
 export function world(): World {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, 'test');
   const dc = new LocalInfrastructure(stack, 'dc', { zones: ZONES });
   const vpc = new Vpc(stack, 'vpc', { cidrBlock: '127.0.0.0/8' });
@@ -47,8 +100,7 @@ export function httpBackend(lb: LoadBalancer, id = 'backend', port = 8080) {
 /** Runs the stack's synth with validation; returns the error text ('' when it succeeds). */
 export function synthErrors(stack: TerraformStack): string {
   try {
-    const outdir = Testing.fullSynth(stack);
-    fs.rmSync(outdir, { recursive: true, force: true });
+    fullSynth(stack);
     return '';
   } catch (err) {
     return (err as Error).message;

@@ -3,10 +3,10 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { TerraformStack, Testing } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AvailabilityGroup, LoadBalancer, LocalInfrastructure, MachineTemplate, Vpc, VmRole } from '../../index';
-import { availabilityGroup, loadBalancer, TEST_COOKIE_SECRET, thrown, world, ZONES } from './helpers';
+import { availabilityGroup, fullSynth, loadBalancer, TEST_COOKIE_SECRET, testApp, thrown, world, ZONES } from './helpers';
 
 describe('LocalInfrastructure', () => {
   it('resolves stateDir against the project directory and finds the runtime bundle of this package', () => {
@@ -62,19 +62,17 @@ describe('LocalInfrastructure', () => {
 
 describe('LocalInfrastructure placement stays put across synths (the last applied deploy is the previous placement)', () => {
   let dir: string;
-  const outdirs: string[] = [];
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alb-placement-'));
   });
   afterEach(() => {
     fs.rmSync(dir, { recursive: true, force: true });
-    for (const out of outdirs.splice(0)) fs.rmSync(out, { recursive: true, force: true });
   });
 
   /** One app: optionally a "canary" group declared before everything else, then an LB and an AG of `appCount`. */
   function synthApp(options: { canaryFirst?: boolean; appCount?: number; zones?: typeof ZONES } = {}) {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, 'test');
     const dc = new LocalInfrastructure(stack, 'dc', { zones: options.zones ?? ZONES, stateDir: path.join(dir, 'state') });
     const vpc = new Vpc(stack, 'vpc', { cidrBlock: '127.0.0.0/8' });
@@ -82,8 +80,7 @@ describe('LocalInfrastructure placement stays put across synths (the last applie
     const canary = options.canaryFirst ? new AvailabilityGroup(stack, 'canary', { infrastructure: dc, vpc, instanceCount: 2, template }) : undefined;
     const lb = new LoadBalancer(stack, 'web', { infrastructure: dc, vpc, cookieSecret: TEST_COOKIE_SECRET });
     const ag = new AvailabilityGroup(stack, 'app', { infrastructure: dc, vpc, instanceCount: options.appCount ?? 4, template });
-    const outdir = Testing.fullSynth(stack);
-    outdirs.push(outdir);
+    const outdir = fullSynth(stack);
     const stackDir = path.join(outdir, 'stacks', 'test');
     const tf = JSON.parse(fs.readFileSync(path.join(stackDir, 'cdk.tf.json'), 'utf8'));
     return { dc, lb, ag, canary, stackDir, tf };

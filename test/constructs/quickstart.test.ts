@@ -6,25 +6,27 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
+import { DefaultTokenResolver, StringConcat, Tokenization } from 'cdktf';
 import { QuickstartStack, LEGACY_PORT } from '../../examples/quickstart/stack';
 import { defaultCookieName } from '../../lib/config/render';
 import { LbConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
+import { fullSynth, inTemporaryProjectDir, testApp } from './helpers';
 
 describe('examples/quickstart', () => {
+  // The quickstart sets no cookie secret: its synth creates the project secret in the working directory.
+  const project = inTemporaryProjectDir();
   let outdir: string;
   let stack: QuickstartStack;
   let text: string;
   let doc: LbConfig;
 
   beforeAll(() => {
-    stack = new QuickstartStack(Testing.app(), 'quickstart');
-    outdir = Testing.fullSynth(stack);
+    stack = new QuickstartStack(testApp(), 'quickstart');
+    outdir = fullSynth(stack);
     text = fs.readFileSync(path.join(outdir, 'stacks', 'quickstart', 'alb', 'web.json'), 'utf8');
     doc = JSON.parse(text);
   });
-  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
 
   it('writes a config document that passes the validator', () => {
     expect(stack.loadBalancer.configFile).toBe('alb/web.json');
@@ -102,10 +104,10 @@ describe('examples/quickstart', () => {
   });
 
   it('the cookie secret comes from the project secret: stable across synths, not a constant', () => {
-    const again = new QuickstartStack(Testing.app(), 'quickstart');
+    const again = new QuickstartStack(testApp(), 'quickstart');
     expect(JSON.parse(again.loadBalancer.synthesizeConfig()).cookieSecret).toBe(doc.cookieSecret);
     expect(doc.cookieSecret).toMatch(/^[0-9a-f]{64}$/);
-    const projectSecret = fs.readFileSync(path.join(process.cwd(), '.cdktf-alb', 'secret'), 'utf8').trim();
+    const projectSecret = fs.readFileSync(path.join(project.dir(), '.cdktf-alb', 'secret'), 'utf8').trim();
     expect(doc.cookieSecret).not.toContain(projectSecret);
   });
 });

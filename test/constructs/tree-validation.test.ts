@@ -2,11 +2,11 @@
  * Rules that need the whole tree run at synth (deferred validation): `cdktf synth` fails
  * listing every problem, each naming the construct path, field, value and what is allowed.
  */
-import { TerraformStack, Testing } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import {
   AvailabilityGroup, BackendProtocol, Certificate, ListenerProtocol, LoadBalancer, MachineTemplate, Vpc, Warnings,
 } from '../../index';
-import { availabilityGroup, errorLines, httpBackend, loadBalancer, synthErrors, TEST_COOKIE_SECRET, warnings, world, ZONES } from './helpers';
+import { availabilityGroup, errorLines, httpBackend, loadBalancer, synthErrors, TEST_COOKIE_SECRET, testApp, warnings, world, ZONES } from './helpers';
 
 describe('deferred validation', () => {
   it('a duplicate listener port on one LB', () => {
@@ -279,7 +279,7 @@ describe('warnings with stable ids', () => {
   });
 
   it('the cdktf-alb:acknowledgedWarnings context key silences an id app-wide', () => {
-    const app = Testing.app({ context: { 'cdktf-alb:acknowledgedWarnings': ['cdktf-alb:no-targets'] } });
+    const app = testApp({ context: { 'cdktf-alb:acknowledgedWarnings': ['cdktf-alb:no-targets'] } });
     const stack = new TerraformStack(app, 'test');
     const w = { app, stack, dc: undefined as never, vpc: undefined as never };
     const dc = new (require('../../index').LocalInfrastructure)(stack, 'dc', { zones: ZONES });

@@ -79,10 +79,17 @@ export interface Knobs {
   canaryFirst?: boolean;
 }
 
+/** Under `npm run test:cdktn` the app synthesizes with cdktn in place of cdktf (app/use-cdktn.js). */
+function frameworkPreload(): string[] {
+  return process.env.ALB_TEST_FRAMEWORK === 'cdktn' ? ['-r', path.join(__dirname, 'app', 'use-cdktn.js')] : [];
+}
+
 /** Synthesizes test/e2e/app/main.ts into the workspace with the given knobs. */
 export async function synth(ws: Workspace, knobs: Knobs): Promise<void> {
-  await run(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', '-P', 'tsconfig.dev.json', 'test/e2e/app/main.ts'], {
-    cwd: ROOT,
+  // The workspace is the project directory, as a user's own project would be: the project
+  // secret (.cdktf-alb/secret) is created there, not in this repository's working tree.
+  await run(process.execPath, [...frameworkPreload(), require.resolve('ts-node/dist/bin.js'), '--transpile-only', '-P', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'test/e2e/app/main.ts')], {
+    cwd: ws.dir,
     timeoutMs: 120000,
     env: {
       ...process.env,
@@ -99,6 +106,15 @@ export async function synth(ws: Workspace, knobs: Knobs): Promise<void> {
       E2E_CANARY_FIRST: knobs.canaryFirst ? '1' : '0',
     },
   });
+  checkFramework(ws);
+}
+
+/** The framework the synth must have used: its version is in the output's manifest.json. */
+function checkFramework(ws: Workspace): void {
+  const framework = process.env.ALB_TEST_FRAMEWORK === 'cdktn' ? 'cdktn' : 'cdktf';
+  const expected = JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', framework, 'package.json'), 'utf8')).version;
+  const { version } = JSON.parse(fs.readFileSync(path.join(ws.outDir, 'manifest.json'), 'utf8'));
+  if (version !== expected) throw new Error(`the e2e app was synthesized by version ${version}, not by ${framework} ${expected}`);
 }
 
 export function terraform(ws: Workspace, args: string[], timeoutMs = 180000): Promise<string> {

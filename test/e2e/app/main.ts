@@ -21,6 +21,10 @@ import {
   Algorithm, AvailabilityGroup, BackendProtocol, HealthCheckProtocol, ListenerProtocol, LoadBalancer,
   LocalInfrastructure, MachineTemplate, Vpc,
 } from '../../../index';
+import * as path from 'path';
+
+/** The quickstart's app server, by absolute path: the app runs in the test's workspace. */
+const APP_JS = path.join(__dirname, '..', '..', '..', 'examples', 'quickstart', 'app.js');
 
 function env(name: string): string {
   const value = process.env[name];
@@ -46,20 +50,20 @@ class E2eStack extends TerraformStack {
     if (process.env.E2E_CANARY_FIRST === '1') {
       new AvailabilityGroup(this, 'canary', {
         infrastructure: dc, vpc, instanceCount: 2,
-        template: MachineTemplate.command({ command: process.execPath, args: ['examples/quickstart/app.js'], port: port('E2E_APP_PORT') }),
+        template: MachineTemplate.command({ command: process.execPath, args: [APP_JS], port: port('E2E_APP_PORT') }),
       });
     }
     const lb = new LoadBalancer(this, 'web', { infrastructure: dc, vpc, adminPort: port('E2E_ADMIN_PORT') });
     const app = new AvailabilityGroup(this, 'app', {
       infrastructure: dc, vpc, instanceCount: Number(process.env.E2E_APP_COUNT || '4'),
       template: MachineTemplate.command({
-        command: process.execPath, args: ['examples/quickstart/app.js'], port: port('E2E_APP_PORT'),
+        command: process.execPath, args: [APP_JS], port: port('E2E_APP_PORT'),
         env: { RELEASE: process.env.E2E_APP_RELEASE || 'v1' },
       }),
     });
     const legacyVm = new AvailabilityGroup(this, 'legacy', {
       infrastructure: dc, vpc, instanceCount: 1,
-      template: MachineTemplate.command({ command: process.execPath, args: ['examples/quickstart/app.js'], port: port('E2E_LEGACY_PORT') }),
+      template: MachineTemplate.command({ command: process.execPath, args: [APP_JS], port: port('E2E_LEGACY_PORT') }),
     });
     const legacy = lb.addServerGroup('legacy');
     legacy.addTarget({ instance: legacyVm.instance(0), port: port('E2E_LEGACY_PORT'), weight: Number(env('E2E_LEGACY_WEIGHT')) });
