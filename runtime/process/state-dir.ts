@@ -43,32 +43,6 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   fs.renameSync(temp, file);
 }
 
-export function readPid(file: string): number | null {
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A child that exited but was not reaped yet (a zombie: `start` is its parent) still
-  // answers signal 0.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
-}
-
 export function readAdminAddress(file: string): { host: string; port: number } | null {
   try {
     const a = JSON.parse(fs.readFileSync(file, 'utf8')) as { host?: unknown; port?: unknown };

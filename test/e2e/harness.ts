@@ -9,6 +9,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { pidAlive } from '../../lib/process/supervision';
 
 export const ROOT = path.join(__dirname, '..', '..');
 
@@ -127,19 +128,7 @@ export function recordedPids(stateDir: string): Map<string, number> {
   return pids;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
+export const alive = pidAlive;
 
 /** Last resort after a failed test: kill every recorded daemon's process group. */
 export function killRecorded(stateDir: string): number[] {

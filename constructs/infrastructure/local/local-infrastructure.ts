@@ -1,13 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { validateTopology } from '../lib/model/topology';
-import { StablePlacement } from '../lib/placement/plan';
-import { PLACEMENT_STATE_FILE, parsePlacementState } from '../lib/placement/state';
-import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
-import { AlbValidationError, throwIfProblems } from './errors';
-import { IInfrastructure } from './infrastructure';
-import { deployerOf } from './local/deployer';
+import { validateTopology } from '../../../lib/model/topology';
+import { StablePlacement } from '../../../lib/placement/plan';
+import { PLACEMENT_STATE_FILE, parsePlacementState } from '../../../lib/placement/state';
+import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
+import { AlbValidationError, throwIfProblems } from '../../errors';
+import { IInfrastructure } from '..';
+import { runtimeBundlePath } from '../bundles';
+import { deployerOf } from './deployer';
 
 /** Properties of LocalInfrastructure. */
 export interface LocalInfrastructureProps {
@@ -84,7 +85,7 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
     throwIfProblems(validateTopology(this.node.path, props.zones));
     this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
-    this.runtimeBundle = path.resolve(props.runtimeBundle ?? defaultRuntimeBundle());
+    this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
     claimStateDir(this);
     this.previousPlacement = readPreviousPlacement(this.stateDir, this.node.path);
     this.placement = new StablePlacement(this.zones, this.previousPlacement);
@@ -182,25 +183,4 @@ function readPreviousPlacement(stateDir: string, infrastructure: string): Placed
   }
   const state = parsePlacementState(text, file);
   return state.infrastructure === infrastructure ? state.groups : [];
-}
-
-/**
- * dist/runtime/alb-runtime.js of this package, found from this module's location: the
- * package root is the nearest directory above with a package.json named cdktf-alb (this
- * file runs from constructs/ under ts-node and from dist/constructs/ when compiled).
- */
-function defaultRuntimeBundle(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
-      try {
-        if (JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'cdktf-alb') return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
-      } catch {
-        // not our package.json; keep looking
-      }
-    }
-    dir = path.dirname(dir);
-  }
-  return path.join(__dirname, '..', 'dist', 'runtime', 'alb-runtime.js');
 }

@@ -20,11 +20,12 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, ISynthesisSession, Lazy, TerraformOutput, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../lib/placement/document';
-import { PLACEMENT_STATE_FILE, placementState } from '../../lib/placement/state';
-import { PlacedGroup, PlacedVm, ZoneSpec } from '../../lib/placement/types';
+import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../../lib/placement/document';
+import { PLACEMENT_STATE_FILE, placementState } from '../../../lib/placement/state';
+import { PlacedGroup, PlacedVm, ZoneSpec } from '../../../lib/placement/types';
+import { hostBundlePath } from '../bundles';
 import { forgetPlacementCommand, recordPlacementCommand } from './placement-record';
-import { shellArg, shellCommand } from './shell';
+import { shellArg, shellCommand } from '../shell';
 
 /** What the deployer needs from LocalInfrastructure. */
 export interface LocalTarget extends IConstruct {
@@ -49,10 +50,6 @@ function logical(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, '_');
 }
 
-/** The VM launcher bundle next to the runtime bundle (both built by scripts/build-runtime.js). */
-export function launcherBundle(runtimeBundle: string): string {
-  return path.join(path.dirname(runtimeBundle), 'local-vm.js');
-}
 
 /** The placement record of the stack's first infrastructure, in the synth output. */
 const PLACEMENT_SYNTH_FILE = 'alb/placement.json';
@@ -101,7 +98,7 @@ export class LocalDeployer {
   private readonly placementFile: string;
 
   constructor(private readonly target: LocalTarget) {
-    this.launcher = launcherBundle(target.runtimeBundle);
+    this.launcher = hostBundlePath('local-vm');
     this.scope = new Construct(target, 'deploy');
     const stack = TerraformStack.of(target);
     const ordinal = plansPerStack.get(stack) ?? 0;

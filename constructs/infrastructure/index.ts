@@ -1,5 +1,5 @@
 import { IConstruct } from 'constructs';
-import { PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
+import { PlacedVm, PlacementGroup, ZoneSpec } from '../../lib/placement/types';
 
 /**
  * Where the VMs of load balancers and availability groups are created. LocalInfrastructure
