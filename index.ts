@@ -5,6 +5,7 @@ export * from './lib/model/enums';
 export * from './lib/placement/types';
 export * from './constructs/infrastructure';
 export * from './constructs/infrastructure/local/local-infrastructure';
+export * from './constructs/infrastructure/ssh/ssh-infrastructure';
 export * from './constructs/vpc';
 export * from './constructs/certificate';
 export * from './constructs/machine-template';

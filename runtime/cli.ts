@@ -16,7 +16,7 @@ import { ConfigError, formatIssues } from './config/issues';
 import { parseAccessLogTarget } from './log/access-log';
 import { checkConfig, reloadDaemon, showStatus, startDaemon, stopDaemon } from './process/daemon';
 import { Primary } from './process/primary';
-import { nodeFiles } from './process/state-dir';
+import { nodeFiles } from '../lib/process/state-dir';
 import { runWorker } from './process/worker';
 import { version } from '../package.json';
 

@@ -19,6 +19,8 @@ const bundles = [
   { entry: 'runtime/cli.ts', out: 'dist/runtime/alb-runtime.js' },
   // LocalInfrastructure's host half: VM launcher and plan viewer (called by Terraform provisioners).
   { entry: 'hosts/local/local-vm.ts', out: 'dist/hosts/local-vm.js' },
+  // SshInfrastructure's host half: the agent shipped to every host (called over SSH by remote-exec).
+  { entry: 'hosts/ssh/alb-host.ts', out: 'dist/hosts/alb-host.js' },
 ];
 // `node scripts/build-runtime.js local-vm.js` builds only the named outputs.
 const only = process.argv.slice(2);

@@ -33,3 +33,8 @@ export function runtimeBundlePath(): string {
 export function hostBundlePath(name: string): string {
   return path.join(packageRoot(), 'dist', 'hosts', `${name}.js`);
 }
+
+/** A file or directory that ships with this package (e.g. hosts/ssh/no-program-files). */
+export function packageFile(...parts: string[]): string {
+  return path.join(packageRoot(), ...parts);
+}

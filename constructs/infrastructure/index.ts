@@ -27,7 +27,9 @@ export interface IInfrastructure extends IConstruct {
 
   /**
    * Creates the availability group's VMs, each running `command args` with HOST, PORT,
-   * VM_NAME, VM_ZONE, VM_RACK in its environment.
+   * VM_NAME, VM_ZONE, VM_RACK in its environment. `files` (an absolute path of a file or
+   * directory on the synth machine, MachineTemplate `files`) is the program's working
+   * directory: a target shipping programs to other machines carries it as an asset.
    */
-  deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void;
+  deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void;
 }

@@ -6,18 +6,30 @@
 import * as path from 'path';
 import { Command, Option } from 'commander';
 import { UsageError, exits, integer, repeatable } from '../../lib/process/cli-options';
-import { cleanState, startVm, stopVm, vmStatus } from './vm-launcher';
+import { StartOptions, StartResult, StopResult, cleanState, startVm, stopVm, vmStatus } from './vm-launcher';
 
 /** Throws a UsageError when `address` is not one this target's VMs may listen on. */
 export type AddressRule = (address: string) => void;
+
+/** Who keeps a VM running: the detached daemon of vm-launcher, or a host's init system. */
+export interface VmSupervision {
+  start(options: StartOptions): Promise<StartResult>;
+  stop(stateDir: string, name: string, graceMs: number | undefined, instance: string | undefined): Promise<StopResult>;
+}
+
+/** The daemon mode (vm-launcher): no init system involved. */
+export const DAEMON_VMS: VmSupervision = { start: startVm, stop: stopVm };
 
 interface StartFlags {
   name: string; stateDir: string; address: string; port: number; zone: string; rack: string; cwd?: string; env?: string[];
   readyTimeoutMs?: number; instance?: string; group?: string; command?: string; arg?: string[];
 }
 
-/** Adds start/stop/status/clean to `program`. */
-export function addVmCommands(program: Command, addressRule: AddressRule): void {
+/**
+ * Adds start/stop/status/clean to `program`. `supervision` is asked at run time (a host CLI
+ * may choose it from its own options).
+ */
+export function addVmCommands(program: Command, addressRule: AddressRule, supervision: () => VmSupervision = () => DAEMON_VMS): void {
   program.command('start')
     .description('start a VM detached (idempotent; a new --instance replaces it in place, one VM of --group at a time)')
     .requiredOption('--name <name>', 'VM name (its directory under the state dir)')
@@ -53,7 +65,7 @@ export function addVmCommands(program: Command, addressRule: AddressRule): void 
         if (eq <= 0) throw new UsageError(`--env ${JSON.stringify(pair)} is not KEY=VALUE`);
         env[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
-      const result = await startVm({
+      const result = await supervision().start({
         name: o.name, stateDir: path.resolve(o.stateDir), address: o.address, port: o.port, zone: o.zone, rack: o.rack,
         cwd: o.cwd === undefined ? undefined : path.resolve(o.cwd), env, command: program[0], args: program.slice(1),
         readyTimeoutMs: o.readyTimeoutMs, instance: o.instance, group: o.group,
@@ -71,7 +83,7 @@ export function addVmCommands(program: Command, addressRule: AddressRule): void 
     .addOption(new Option('--grace-ms <ms>', 'wait this long before SIGKILL').argParser(integer('--grace-ms', 0, 3_600_000)))
     .option('--instance <id>', 'only if this instance still owns the VM')
     .action(exits(async (o: { name: string; stateDir: string; graceMs?: number; instance?: string }) => {
-      const result = await stopVm(path.resolve(o.stateDir), o.name, o.graceMs, o.instance);
+      const result = await supervision().stop(path.resolve(o.stateDir), o.name, o.graceMs, o.instance);
       const words = {
         absent: 'was not running (no state)', gone: 'was no longer running; state removed', terminated: 'stopped (SIGTERM)',
         killed: 'killed (SIGKILL after the grace period)', superseded: 'left running: a newer instance replaced it in place',

@@ -1,6 +1,7 @@
 /**
- * Layout of a node's state directory (`--state-dir DIR`, files under DIR/NODE/):
- * the node's own copy of its config, the staged next config, pid, logs and the admin address.
+ * Layout of an LB node's state directory (`--state-dir DIR`, files under DIR/NODE/): the
+ * node's own copy of its config, the staged next config, pid, logs and the admin address.
+ * Written once: the runtime's daemon mode writes it, the SSH host agent reads it.
  */
 import * as fs from 'fs';
 import * as path from 'path';

@@ -9,6 +9,7 @@
  * stop waits for the whole group.
  */
 import * as fs from 'fs';
+import * as http from 'http';
 import * as net from 'net';
 
 /** The fields of /proc/PID/stat after the command name (field 3 onwards), or null. */
@@ -153,4 +154,26 @@ export function portAccepts(address: string, port: number, timeoutMs = 500): Pro
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** GET http://host:port/path; true on a 200 within timeoutMs. */
+export function httpOk(host: string, port: number, urlPath: string, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get({ host, port, path: urlPath, timeout: timeoutMs, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Polls `check` every 100 ms until it is true (→ true) or timeoutMs passed (→ false). */
+export async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
 }

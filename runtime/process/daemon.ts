@@ -11,7 +11,7 @@ import { ConfigError, formatIssues } from '../config/issues';
 import { loadConfigFile } from '../config/load';
 import { SERVING_V8_FLAGS } from './v8-flags';
 import { logTail, pidAlive, readPid, sleep, terminateGroup } from '../../lib/process/supervision';
-import { nodeFiles, readAdminAddress, removeQuietly, writeFileAtomic } from './state-dir';
+import { nodeFiles, readAdminAddress, removeQuietly, writeFileAtomic } from '../../lib/process/state-dir';
 
 export interface StartOptions {
   config: string;

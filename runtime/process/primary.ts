@@ -24,7 +24,7 @@ import { InProcessWorkerHandle, WorkerHandle } from './worker-handle';
 import { WorkerObserver } from './worker-observer';
 import { WorkerPool } from './worker-pool';
 import { SERVING_V8_FLAGS } from './v8-flags';
-import { NodeFiles, nodeFiles, removeQuietly, writeFileAtomic } from './state-dir';
+import { NodeFiles, nodeFiles, removeQuietly, writeFileAtomic } from '../../lib/process/state-dir';
 
 export interface RunOptions {
   configFile: string;

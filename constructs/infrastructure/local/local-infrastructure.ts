@@ -55,6 +55,8 @@ export interface AvailabilityGroupVmsDeployment {
   readonly port: number;
   /** Extra environment variables. */
   readonly env: { [key: string]: string };
+  /** The program's files (its working directory), if the template ships any. */
+  readonly files?: string;
 }
 
 /**
@@ -138,12 +140,12 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
   /**
    * Creates the availability group's VMs: per VM a `terraform_data` whose provisioners start
    * `command args` detached on the VM's address (HOST, PORT, VM_NAME, VM_ZONE, VM_RACK in its
-   * environment; working directory: the project directory) and stop it on destroy. Also the
-   * output `<group>_vms`.
+   * environment; working directory: the template's files directory (the directory of its
+   * file), else the project directory) and stop it on destroy. Also the output `<group>_vms`.
    */
-  public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void {
-    this.agDeployments.push({ availabilityGroup: ag, vms: [...vms], command, args: [...args], port, env: { ...env } });
-    deployerOf(this).addAvailabilityGroup(ag, vms, command, args, port, env);
+  public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void {
+    this.agDeployments.push({ availabilityGroup: ag, vms: [...vms], command, args: [...args], port, env: { ...env }, files });
+    deployerOf(this).addAvailabilityGroup(ag, vms, command, args, port, env, files);
   }
 }
 

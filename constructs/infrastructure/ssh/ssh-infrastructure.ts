@@ -1,0 +1,141 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { TerraformStack } from 'cdktf';
+import { Construct, IConstruct } from 'constructs';
+import { HostSupervisor, SshInfrastructureSettings, validateSshInfrastructure, zonesOfHosts } from '../../../lib/model/ssh-infrastructure';
+import { HostAssignment, HostPlacement, hostPlacementState, parseHostPlacementState } from '../../../lib/placement/hosts';
+import { StablePlacement } from '../../../lib/placement/plan';
+import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
+import { throwIfProblems } from '../../errors';
+import { IInfrastructure } from '..';
+import { runtimeBundlePath } from '../bundles';
+import { SshDeployer, SshHostTarget } from './deployer';
+
+// The prop structs are declared once, documented, beside the rules that check them (lib/model).
+export { HostSupervisor, SshHost } from '../../../lib/model/ssh-infrastructure';
+
+/** Properties of SshInfrastructure. */
+export interface SshInfrastructureProps extends SshInfrastructureSettings {
+  /**
+   * The load-balancer runtime bundle each LB node runs (shipped to the hosts as an asset).
+   * @default - dist/runtime/alb-runtime.js of this package
+   */
+  readonly runtimeBundle?: string;
+}
+
+/**
+ * Existing hosts reached over SSH: each LB node and availability-group VM runs on a host of
+ * its planned zone and rack, installed and supervised there by Terraform's built-in `file`
+ * and `remote-exec` provisioners (no provider to download). Use a Vpc whose cidrBlock holds
+ * the hosts' addresses.
+ */
+export class SshInfrastructure extends Construct implements IInfrastructure {
+  /** The zones (and their racks), from the hosts. */
+  public readonly zones: ZoneSpec[];
+  /** The hosts with their effective SSH port and user. */
+  public readonly hosts: SshHostTarget[];
+  public readonly installDir: string;
+  public readonly nodeCommand: string;
+  /** HostSupervisor value handed to the host agent. */
+  public readonly supervisor: string;
+  public readonly vmsPerHost: number;
+  /** Absolute path of the runtime bundle LB nodes run. */
+  public readonly runtimeBundle: string;
+  /** Worker processes per LB node (undefined: one per core). */
+  public readonly workers?: number;
+  /** Absolute path of the placement record (see SshInfrastructureProps.placementFile). */
+  public readonly placementFile: string;
+  /** The placement recorded by the last applied deploy (empty before the first). */
+  public readonly previousPlacement: PlacedGroup[];
+
+  private readonly planner: StablePlacement;
+  private readonly hostPlacement: HostPlacement;
+  private readonly deployer: SshDeployer;
+
+  constructor(scope: Construct, id: string, props: SshInfrastructureProps) {
+    super(scope, id);
+    throwIfProblems(validateSshInfrastructure(this.node.path, props));
+    const user = props.user ?? 'root';
+    const port = props.port ?? 22;
+    this.hosts = props.hosts.map((h) => ({ name: h.name, address: h.address, zone: h.zone, rack: h.rack, port: h.port ?? port, user: h.user ?? user }));
+    this.zones = zonesOfHosts(props.hosts);
+    this.installDir = props.installDir ?? '/opt/cdktf-alb';
+    this.nodeCommand = props.nodeCommand ?? 'node';
+    this.supervisor = props.supervisor ?? HostSupervisor.AUTO;
+    this.vmsPerHost = props.vmsPerHost ?? 1;
+    this.workers = props.workers;
+    this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
+    const stackName = TerraformStack.of(this).node.id;
+    this.placementFile = path.resolve(props.placementFile ?? path.join('alb-placement', `${stackName}-${id}.json`));
+
+    const previous = readPrevious(this.placementFile, this.node.path);
+    this.previousPlacement = previous.groups;
+    this.planner = new StablePlacement(this.zones, previous.groups, { spreadAcrossGroups: true });
+    this.hostPlacement = new HostPlacement(this.hosts, this.vmsPerHost, previous.hosts);
+    this.deployer = new SshDeployer(this, { privateKeyFile: props.privateKeyFile, connectTimeoutSeconds: props.connectTimeoutSeconds ?? 20 });
+
+    this.node.addValidation({
+      validate: () => this.hostPlacement.shortages.map((s) =>
+        `${this.node.path}: zone "${s.zone}" rack "${s.rack}" lacks ${s.lacking} host${s.lacking === 1 ? '' : 's'} ` +
+        `(it has ${s.hosts}, vmsPerHost ${this.vmsPerHost}; VMs without a host: ${s.vms.join(', ')}); ` +
+        `allowed: add hosts to that rack, raise vmsPerHost, or place fewer VMs there`),
+    });
+  }
+
+  /**
+   * Places a group: zones and racks by the shared planner (stable against the last applied
+   * deploy), then a host of that zone and rack for each VM (lib/placement/hosts.ts). The VMs'
+   * addresses are their hosts' addresses.
+   */
+  public placeGroup(group: PlacementGroup): PlacedVm[] {
+    return this.hostPlacement.assign(this.planner.place(group));
+  }
+
+  /** The host a placed VM runs on (undefined when the fleet had none for it). */
+  public hostOf(vm: string): SshHostTarget | undefined {
+    const host = this.hostPlacement.hostOf(vm);
+    return host === undefined ? undefined : this.hosts.find((h) => h.name === host.name);
+  }
+
+  /** Which host each VM of this synth runs on. */
+  public get hostAssignments(): HostAssignment[] {
+    return this.hostPlacement.assignments;
+  }
+
+  /** The placement record of this synth (what a successful apply writes to placementFile). */
+  public placementRecordText(): string {
+    return JSON.stringify(hostPlacementState(this.node.path, this.planner.groups, this.hostPlacement.assignments), null, 2) + '\n';
+  }
+
+  /**
+   * Creates the LB's nodes on their hosts: the runtime bundle and config are uploaded and the
+   * node is started, reloaded or restarted by one rollout resource that walks the nodes in
+   * order with a health check after each (see deployer.ts). Outputs `<lb>_endpoints` and
+   * `<lb>_nodes` (with each node's host).
+   */
+  public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+    this.deployer.addLoadBalancer(lb, nodes, configFile, configHash);
+  }
+
+  /**
+   * Creates the availability group's VMs on their hosts: the template's files are uploaded to
+   * `<installDir>/state/<vm>/files` (its working directory) and `command args` runs there
+   * with HOST (the host's address), PORT, VM_NAME, VM_ZONE, VM_RACK. Output `<group>_vms`.
+   */
+  public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void {
+    this.deployer.addAvailabilityGroup(ag, vms, command, args, port, env, files);
+  }
+}
+
+/** The last applied placement of this infrastructure; a record of another construct path is not its past. */
+function readPrevious(file: string, infrastructure: string): { groups: PlacedGroup[]; hosts: HostAssignment[] } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { groups: [], hosts: [] };
+    throw e;
+  }
+  const state = parseHostPlacementState(text, file);
+  return state.infrastructure === infrastructure ? { groups: state.groups, hosts: state.hosts } : { groups: [], hosts: [] };
+}
