@@ -209,12 +209,9 @@ function down(o) {
     .map((l) => (l.split(': ')[1] || '').split('@')[0]).filter((l) => l.startsWith(`${o.prefix}-`));
   for (const link of links) run('ip', ['link', 'delete', link], { allowFail: true });
   fs.rmSync(o.dir, { recursive: true, force: true });
-  // `up` made the mount point on the shared file system; leave it only if something is in it.
-  try {
-    fs.rmdirSync(INSTALL_DIR);
-  } catch {
-    /* not empty, or not there */
-  }
+  // The empty mount point `up` made on the shared file system stays: removing it would detach
+  // the bind mounts of every other fleet's hosts (Linux unmounts mounts on a removed directory
+  // in all mount namespaces).
   process.stdout.write(`fleet ${o.prefix}: down (${namespaces.length} hosts removed${links.includes(n.bridge) ? ', bridge removed' : ''})\n`);
 }
 

@@ -5,7 +5,8 @@
  *   FLEET_TFSTATE   Terraform state file (default terraform.fleet.tfstate in the project dir)
  *   FLEET_LEGACY_WEIGHT, FLEET_PLACEMENT_FILE, FLEET_NODE_COMMAND, FLEET_CONNECT_TIMEOUT,
  *   FLEET_LISTENER_PORT (8080), FLEET_APP_PORT (8081), FLEET_ADMIN_PORT (9900),
- *   FLEET_EXTRA_LISTENER_PORT (a second listener; the e2e test's port clash)
+ *   FLEET_EXTRA_LISTENER_PORT (a second listener; the e2e test's port clash),
+ *   FLEET_RUNTIME_BUNDLE (another runtime bundle: rolled node by node)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -35,6 +36,7 @@ new FleetStack(app, 'fleet', {
   placementFile: process.env.FLEET_PLACEMENT_FILE || undefined,
   nodeCommand: process.env.FLEET_NODE_COMMAND || undefined,
   connectTimeoutSeconds: process.env.FLEET_CONNECT_TIMEOUT ? num('FLEET_CONNECT_TIMEOUT', 20) : undefined,
+  runtimeBundle: process.env.FLEET_RUNTIME_BUNDLE || undefined,
   extraListenerPort: process.env.FLEET_EXTRA_LISTENER_PORT ? num('FLEET_EXTRA_LISTENER_PORT', 0) : undefined,
 });
 app.synth();

@@ -35,6 +35,8 @@ export interface FleetStackOptions {
   /** LB nodes per zone. @default 2 with 8 hosts or more, else 1 */
   readonly nodesPerZone?: number;
   readonly appCount?: number;
+  /** The runtime bundle the LB nodes run (a new one rolls node by node). @default this package's */
+  readonly runtimeBundle?: string;
   /** A second HTTP listener on this port (the e2e test's way to ask for a port a host already uses). */
   readonly extraListenerPort?: number;
 }
@@ -60,6 +62,7 @@ export class FleetStack extends TerraformStack {
       nodeCommand: o.nodeCommand,
       connectTimeoutSeconds: o.connectTimeoutSeconds,
       supervisor: HostSupervisor.AUTO,
+      runtimeBundle: o.runtimeBundle,
       workers: 1,
     });
     const vpc = new Vpc(this, 'net', { cidrBlock: o.fleet.subnet });
