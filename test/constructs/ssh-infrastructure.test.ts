@@ -37,18 +37,18 @@ afterEach(() => {
 
 interface Built { app: App; stack: TerraformStack; fleet: SshInfrastructure; lb: LoadBalancer; app1: AvailabilityGroup }
 
-function build(hostList: SshHost[], o: { appCount?: number; placementFile?: string; extraGroupFirst?: boolean } = {}): Built {
+function build(hostList: SshHost[], o: { appCount?: number; placementFile?: string; extraGroupFirst?: boolean; vmsPerHost?: number; appPort?: number } = {}): Built {
   const app = Testing.app({ stackTraces: false });
   const stack = new TerraformStack(app, 'test');
   const fleet = new SshInfrastructure(stack, 'fleet', {
-    hosts: hostList, privateKeyFile: KEY_PATH, placementFile: o.placementFile ?? path.join(work, 'placement.json'), connectTimeoutSeconds: 7,
+    hosts: hostList, privateKeyFile: KEY_PATH, placementFile: o.placementFile ?? path.join(work, 'placement.json'), connectTimeoutSeconds: 7, vmsPerHost: o.vmsPerHost,
   });
   const vpc = new Vpc(stack, 'vpc', { cidrBlock: '10.20.0.0/16' });
-  const template = MachineTemplate.command({ command: 'node', args: ['app.js'], files: 'examples/quickstart/app.js', port: 8081 });
+  const template = MachineTemplate.command({ command: 'node', args: ['app.js'], files: 'examples/quickstart/app.js', port: o.appPort ?? 8081 });
   if (o.extraGroupFirst) new AvailabilityGroup(stack, 'canary', { infrastructure: fleet, vpc, instanceCount: 2, template });
   const lb = new LoadBalancer(stack, 'web', { infrastructure: fleet, vpc, cookieSecret: TEST_COOKIE_SECRET });
   const app1 = new AvailabilityGroup(stack, 'app', { infrastructure: fleet, vpc, instanceCount: o.appCount ?? 4, template });
-  const backend = lb.addBackendService('backend', { protocol: BackendProtocol.HTTP, port: 8081, healthCheck: { protocol: HealthCheckProtocol.HTTP, path: '/healthz' } });
+  const backend = lb.addBackendService('backend', { protocol: BackendProtocol.HTTP, port: o.appPort ?? 8081, healthCheck: { protocol: HealthCheckProtocol.HTTP, path: '/healthz' } });
   backend.addAvailabilityGroup(app1);
   lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 8080, backendService: backend });
   return { app, stack, fleet, lb, app1 };
@@ -180,4 +180,15 @@ test('the rollout walks the nodes one by one: config, runtime, agent, then lb-ap
   expect(rollout.triggers_replace.config_sha256).toMatch(/^[0-9a-f]{64}$/);
   expect(json.resource.terraform_data.fleet_lb_node.triggers_replace).toEqual({ vm: '${each.key}', host: '${each.value.host}' });
   expect(rollout.provisioner[0]['remote-exec'].connection).toMatchObject({ timeout: '7s', agent: 'false', user: 'root', port: 22 });
+});
+
+test('VMs that share a host (vmsPerHost 2) must not share a port: every clash is reported at synth', () => {
+  // One host per rack, two VMs per host: each host runs an LB node and an app VM.
+  const clash = build(hosts(1), { vmsPerHost: 2, appPort: 8080 });
+  const lines = errorLines(synthErrors(clash.stack)).filter((l) => l.includes('both on port'));
+  expect(lines).toHaveLength(4);
+  expect(lines[0]).toMatch(/test\/fleet: host "r\d-h1" would run web-az-\d-r\d-\d and app-az-\d-r\d-\d, both on port 8080; allowed: distinct ports for VMs that share a host, or vmsPerHost 1/);
+  const fine = build(hosts(1), { vmsPerHost: 2, appPort: 8081 });
+  expect(errorLines(synthErrors(fine.stack))).toEqual([]);
+  expect(new Set(fine.fleet.hostAssignments.map((a) => a.host)).size).toBe(4);
 });

@@ -51,6 +51,8 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
   private readonly planner: StablePlacement;
   private readonly hostPlacement: HostPlacement;
   private readonly deployer: SshDeployer;
+  /** The ports each VM listens on (read at validation: an LB's listeners are added after it). */
+  private readonly vmPorts: { vm: string; ports: () => number[] }[] = [];
 
   constructor(scope: Construct, id: string, props: SshInfrastructureProps) {
     super(scope, id);
@@ -74,12 +76,36 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
     this.hostPlacement = new HostPlacement(this.hosts, this.vmsPerHost, previous.hosts);
     this.deployer = new SshDeployer(this, { privateKeyFile: props.privateKeyFile, connectTimeoutSeconds: props.connectTimeoutSeconds ?? 20 });
 
+    this.node.addValidation({ validate: () => this.portClashes() });
     this.node.addValidation({
       validate: () => this.hostPlacement.shortages.map((s) =>
         `${this.node.path}: zone "${s.zone}" rack "${s.rack}" lacks ${s.lacking} host${s.lacking === 1 ? '' : 's'} ` +
         `(it has ${s.hosts}, vmsPerHost ${this.vmsPerHost}; VMs without a host: ${s.vms.join(', ')}); ` +
         `allowed: add hosts to that rack, raise vmsPerHost, or place fewer VMs there`),
     });
+  }
+
+  /**
+   * VMs sharing a host (vmsPerHost > 1) serve on the host's one address: two of them on one
+   * port would not both start. One message per clash.
+   */
+  private portClashes(): string[] {
+    const problems: string[] = [];
+    const seen = new Map<string, string>(); // host:port → VM
+    for (const { vm, ports } of this.vmPorts) {
+      const host = this.hostOf(vm);
+      if (host === undefined) continue;
+      for (const port of new Set(ports())) {
+        const key = `${host.name}:${port}`;
+        const other = seen.get(key);
+        if (other !== undefined) {
+          problems.push(`${this.node.path}: host "${host.name}" would run ${other} and ${vm}, both on port ${port}; allowed: distinct ports for VMs that share a host, or vmsPerHost 1`);
+        } else {
+          seen.set(key, vm);
+        }
+      }
+    }
+    return problems;
   }
 
   /**
@@ -114,6 +140,10 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
    * `<lb>_nodes` (with each node's host).
    */
   public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+    const lbLike = lb as IConstruct & { readonly adminPort?: number; readonly listeners?: { readonly port: number }[] };
+    for (const vm of nodes) {
+      this.vmPorts.push({ vm: vm.name, ports: () => [...(lbLike.listeners ?? []).map((l) => l.port), ...(lbLike.adminPort === undefined ? [] : [lbLike.adminPort])] });
+    }
     this.deployer.addLoadBalancer(lb, nodes, configFile, configHash);
   }
 
@@ -123,6 +153,7 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
    * with HOST (the host's address), PORT, VM_NAME, VM_ZONE, VM_RACK. Output `<group>_vms`.
    */
   public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void {
+    for (const vm of vms) this.vmPorts.push({ vm: vm.name, ports: () => [port] });
     this.deployer.addAvailabilityGroup(ag, vms, command, args, port, env, files);
   }
 }
