@@ -55,3 +55,12 @@ export function addAvailabilityGroupOutput(scope: Construct, ag: IConstruct, gro
   });
   out.overrideLogicalId(`${logical(group)}_vms`);
 }
+
+/** `<lb>_vip_endpoints`: per listener, vip:port (the one address clients use). */
+export function addVipOutput(scope: Construct, lb: LoadBalancerLike, group: string, vip: string): void {
+  const out = new TerraformOutput(outputScope(scope, group), 'vip-endpoints', {
+    description: `Per listener of ${lb.node.path}: the virtual IP's endpoint (vip:port)`,
+    value: Lazy.anyValue({ produce: () => Object.fromEntries((lb.listeners ?? []).map((l) => [l.node.id, `${vip}:${l.port}`])) }),
+  });
+  out.overrideLogicalId(`${logical(group)}_vip_endpoints`);
+}

@@ -6,7 +6,8 @@
  *   FLEET_LEGACY_WEIGHT, FLEET_PLACEMENT_FILE, FLEET_NODE_COMMAND, FLEET_CONNECT_TIMEOUT,
  *   FLEET_LISTENER_PORT (8080), FLEET_APP_PORT (8081), FLEET_ADMIN_PORT (9900),
  *   FLEET_EXTRA_LISTENER_PORT (a second listener; the e2e test's port clash),
- *   FLEET_RUNTIME_BUNDLE (another runtime bundle: rolled node by node)
+ *   FLEET_RUNTIME_BUNDLE (another runtime bundle: rolled node by node),
+ *   FLEET_VIP (the LB's virtual IP, e.g. 10.231.0.100: keepalived on every node)
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -37,6 +38,7 @@ new FleetStack(app, 'fleet', {
   nodeCommand: process.env.FLEET_NODE_COMMAND || undefined,
   connectTimeoutSeconds: process.env.FLEET_CONNECT_TIMEOUT ? num('FLEET_CONNECT_TIMEOUT', 20) : undefined,
   runtimeBundle: process.env.FLEET_RUNTIME_BUNDLE || undefined,
+  vip: process.env.FLEET_VIP || undefined,
   extraListenerPort: process.env.FLEET_EXTRA_LISTENER_PORT ? num('FLEET_EXTRA_LISTENER_PORT', 0) : undefined,
 });
 app.synth();

@@ -35,6 +35,8 @@ export interface FleetStackOptions {
   /** LB nodes per zone. @default 2 with 8 hosts or more, else 1 */
   readonly nodesPerZone?: number;
   readonly appCount?: number;
+  /** The LB's virtual IP (keepalived on every node), e.g. 10.231.0.100. @default none */
+  readonly vip?: string;
   /** The runtime bundle the LB nodes run (a new one rolls node by node). @default this package's */
   readonly runtimeBundle?: string;
   /** A second HTTP listener on this port (the e2e test's way to ask for a port a host already uses). */
@@ -67,7 +69,9 @@ export class FleetStack extends TerraformStack {
     });
     const vpc = new Vpc(this, 'net', { cidrBlock: o.fleet.subnet });
     const nodesPerZone = o.nodesPerZone ?? (o.fleet.hosts.length >= 8 ? 2 : 1);
-    const lb = new LoadBalancer(this, 'web', { infrastructure: fleet, vpc, nodesPerZone, adminPort: o.adminPort });
+    const lb = new LoadBalancer(this, 'web', {
+      infrastructure: fleet, vpc, nodesPerZone, adminPort: o.adminPort, vip: o.vip === undefined ? undefined : { address: o.vip },
+    });
     const app = new AvailabilityGroup(this, 'app', {
       infrastructure: fleet, vpc, instanceCount: o.appCount ?? o.fleet.hosts.length - 2 * nodesPerZone - 1,
       // The program ships with the stack: its file is uploaded to each VM's files directory.

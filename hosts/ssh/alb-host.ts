@@ -6,6 +6,7 @@
  *   alb-host [--supervisor auto|systemd|daemon] start|stop|status|clean ...   availability-group VMs
  *   alb-host [--supervisor ...] lb-apply --install-dir D --node N --config F --runtime B
  *                                         one LB node to a config/bundle: reload, restart or start; then /healthz
+ *   alb-host vip-apply --install-dir D --node N --vip A --vrid R --priority P ...   keepalived for the LB's VIP
  *   alb-host [--supervisor ...] lb-stop --install-dir D --node N
  *   alb-host uninstall --install-dir D     stop whatever is left, remove every installed file
  *
@@ -22,6 +23,7 @@ import { readRecord } from '../common/vm-record';
 import { applyNode, stateDir, stopNode } from './lb-node';
 import { Supervisor, detectSupervisor, removeUnit } from './supervisor';
 import { SYSTEMD_VMS } from './vm-systemd';
+import { applyVrrp, interfaceOf, stopVrrp } from './keepalived';
 
 const program = new Command('alb-host')
   .description("SshInfrastructure's host agent: LB nodes and availability-group VMs on this host")
@@ -59,12 +61,35 @@ program.command('lb-apply')
     runtime: path.resolve(o.runtime), workers: o.workers, waitMs: o.waitMs,
   })));
 
+program.command('vip-apply')
+  .description("run keepalived for one LB node's virtual IP (started, or reloaded with the new config)")
+  .requiredOption('--install-dir <dir>', 'the install dir on this host')
+  .requiredOption('--node <name>', 'the LB node')
+  .requiredOption('--vip <address>', 'the virtual IP')
+  .requiredOption('--vrid <id>', 'VRRP virtual router id', integer('--vrid', 1, 255))
+  .requiredOption('--priority <n>', 'VRRP priority of this node', integer('--priority', 1, 254))
+  .requiredOption('--advert-ms <ms>', 'advertisement interval', integer('--advert-ms', 10, 40950))
+  .requiredOption('--node-address <address>', "the node's own address (its admin endpoint; its interface by default)")
+  .requiredOption('--admin-port <port>', "the node's admin port", integer('--admin-port', 1, 65535))
+  .option('--interface <name>', 'interface for the address (default: the one holding --node-address)')
+  .action(exits(async (o: { installDir: string; node: string; vip: string; vrid: number; priority: number; advertMs: number; nodeAddress: string; adminPort: number; interface?: string }) => {
+    const iface = o.interface ?? interfaceOf(o.nodeAddress);
+    if (iface === undefined) throw new Error(`node ${o.node}: no interface of this host holds ${o.nodeAddress}; set vip.interface`);
+    process.stdout.write(`${await applyVrrp(stateDir(installDir(o.installDir)), {
+      node: o.node, vip: o.vip, virtualRouterId: o.vrid, priority: o.priority, advertisementIntervalMs: o.advertMs, interface: iface,
+    }, o.nodeAddress, o.adminPort)}\n`);
+    return 0;
+  }));
+
 program.command('lb-stop')
   .description('stop one LB node and remove its state')
   .requiredOption('--install-dir <dir>', 'the install dir on this host')
   .requiredOption('--node <name>', 'node name')
   .action(exits(async (o: { installDir: string; node: string }) => {
-    process.stdout.write(`${await stopNode({ installDir: installDir(o.installDir), node: o.node, supervisor: supervisor() })}\n`);
+    const dir = installDir(o.installDir);
+    // The address goes first: a backup takes it before this node stops serving.
+    if (await stopVrrp(stateDir(dir), o.node)) process.stdout.write(`node ${o.node}: keepalived stopped\n`);
+    process.stdout.write(`${await stopNode({ installDir: dir, node: o.node, supervisor: supervisor() })}\n`);
     return 0;
   }));
 
@@ -76,6 +101,7 @@ program.command('uninstall')
     const state = stateDir(dir);
     const stopped: string[] = [];
     for (const name of fs.existsSync(state) ? fs.readdirSync(state) : []) {
+      if (await stopVrrp(state, name)) stopped.push(`${name} keepalived`);
       // Systemd units first (whatever mode deployed them), then recorded process groups.
       if (await removeUnitIfAny(name)) stopped.push(name);
       const vm = readRecord(state, name);

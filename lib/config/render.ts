@@ -6,7 +6,7 @@
 import { AttachedBackendServiceModel, AttachedListenerModel, LoadBalancerTree } from '../model/load-balancer';
 import { CertificateModel } from '../model/certificate';
 import {
-  BackendServiceConfig, CertificateFiles, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo, TargetConfig,
+  BackendServiceConfig, CertificateFiles, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo, TargetConfig, VipInfo,
 } from './types';
 
 export interface RenderInput {
@@ -21,6 +21,8 @@ export interface RenderInput {
   readonly idPrefix: string;
   readonly nodes: readonly NodeInfo[];
   readonly cookieSecret: string;
+  /** The LB's virtual IP, if it has one. */
+  readonly vip?: VipInfo;
 }
 
 const MS = 1000;
@@ -33,6 +35,7 @@ export function renderLbConfig(input: RenderInput): LbConfig {
     loadBalancer: { id: input.id, path: tree.path, vpcCidr: tree.vpc.cidrBlock },
     cookieSecret: input.cookieSecret,
     nodes: input.nodes.map((n) => ({ name: n.name, zone: n.zone, rack: n.rack, address: n.address })),
+    ...(input.vip ? { vip: { address: input.vip.address, virtualRouterId: input.vip.virtualRouterId } } : {}),
     admin: { port: tree.adminPort },
     listeners: tree.listeners.map((l) => renderListener(l, idOf)),
     backendServices: tree.backendServices.map((b) => renderBackendService(b, idOf)),

@@ -36,9 +36,26 @@ export interface LbConfig {
   cookieSecret: string;
   /** The LB's cluster nodes (may be empty when the runtime is run by hand). */
   nodes: NodeInfo[];
+  /**
+   * The LB's virtual IP, moved between its nodes by VRRP. When set, a node's listeners and
+   * admin endpoint bind to every address of its host (0.0.0.0), so the node serves the VIP
+   * whenever its host holds it, and its own address always.
+   */
+  vip?: VipInfo;
   admin: AdminConfig;
   listeners: ListenerConfig[];
   backendServices: BackendServiceConfig[];
+}
+
+export interface VipInfo {
+  /** The virtual address. */
+  address: string;
+  /**
+   * VRRP virtual router id.
+   * @minimum 1
+   * @maximum 255
+   */
+  virtualRouterId: number;
 }
 
 export interface LoadBalancerInfo {

@@ -2,6 +2,7 @@
  * The load balancer as a whole: its own fields, and every rule that needs the whole tree
  * (port clashes, protocol pairing, ownership, VPC membership, quotas, empty backends).
  */
+import { VirtualIp } from './virtual-ip';
 import { checkIntRange, cidrContains, isInteger, parseCidr } from './check';
 import { AvailabilityGroupModel } from './availability-group';
 import { BackendServiceModel } from './backend-service';
@@ -80,6 +81,13 @@ export interface LoadBalancerSettings {
    * Quotas (listeners, backend services, server groups, targets per group).
    * @default - JD Cloud's defaults: 20, 20, 20, 100
    */
+  /**
+   * One virtual IP for the whole LB, moved between its nodes by VRRP (keepalived): clients
+   * use this one address and a lost node does not break them. Needs an infrastructure that
+   * can float an address (SshInfrastructure); LocalInfrastructure refuses it.
+   * @default - no virtual IP: clients use the nodes' own addresses
+   */
+  readonly vip?: VirtualIp;
   readonly quotas?: LoadBalancerQuotas;
 }
 

@@ -371,6 +371,8 @@ export class Primary {
 
   private resolveBindAddress(config: LbConfig): string {
     if (this.options.node === undefined) return this.options.bind;
+    // A VIP comes and goes on this host (VRRP): listen on every address to serve it while held.
+    if (config.vip !== undefined) return '0.0.0.0';
     // loadConfigFile has checked that the node exists.
     return config.nodes.find((n) => n.name === this.options.node)!.address;
   }

@@ -9,7 +9,8 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import {
-  AvailabilityGroup, BackendProtocol, HealthCheckProtocol, ListenerProtocol, LoadBalancer, MachineTemplate, SshHost, SshInfrastructure, Vpc,
+  AvailabilityGroup, BackendProtocol, HealthCheckProtocol, ListenerProtocol, LoadBalancer, LocalInfrastructure, MachineTemplate, SshHost,
+  SshInfrastructure, Vpc,
 } from '../../index';
 import { TEST_COOKIE_SECRET, errorLines, synthErrors, thrown } from './helpers';
 
@@ -191,4 +192,39 @@ test('VMs that share a host (vmsPerHost 2) must not share a port: every clash is
   const fine = build(hosts(1), { vmsPerHost: 2, appPort: 8081 });
   expect(errorLines(synthErrors(fine.stack))).toEqual([]);
   expect(new Set(fine.fleet.hostAssignments.map((a) => a.host)).size).toBe(4);
+});
+
+describe('vip', () => {
+  function lbWithVip(fleet: SshInfrastructure | undefined, stack: TerraformStack, id: string, vip: object): LoadBalancer {
+    const vpc = (stack.node.tryFindChild('vpc') as Vpc | undefined) ?? new Vpc(stack, 'vpc', { cidrBlock: '10.20.0.0/16' });
+    return new LoadBalancer(stack, id, { infrastructure: fleet as SshInfrastructure, vpc, cookieSecret: TEST_COOKIE_SECRET, vip: vip as any });
+  }
+
+  test('LocalInfrastructure refuses a vip: it cannot float an address', () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'test');
+    const dc = new LocalInfrastructure(stack, 'dc', { zones: [{ name: 'az-1', racks: ['r1'] }], stateDir: path.join(work, 'state') });
+    const vpc = new Vpc(stack, 'vpc', { cidrBlock: '127.0.0.0/8' });
+    const message = thrown(() => new LoadBalancer(stack, 'web', { infrastructure: dc, vpc, nodesPerZone: 1, cookieSecret: TEST_COOKIE_SECRET, vip: { address: '127.9.9.9' } }));
+    expect(message).toContain('test/web: vip {"address":"127.9.9.9"} cannot be used on test/dc: it cannot float an address between nodes; allowed: no vip, or an infrastructure whose nodes share a network segment (SshInfrastructure)');
+  });
+
+  test('bad fields: outside the VPC, router id, interval, interface', () => {
+    const b = build(hosts(2));
+    const message = thrown(() => lbWithVip(b.fleet, b.stack, 'other', { address: '10.99.0.1', virtualRouterId: 256, advertisementIntervalMs: 205, interface: 'eth0 and more' }));
+    expect(message).toContain('test/other: vip.address "10.99.0.1" is outside the VPC 10.20.0.0/16; allowed: an address inside 10.20.0.0/16');
+    expect(message).toContain('test/other: vip.virtualRouterId 256 is out of range; allowed: 1..255');
+    expect(message).toContain('test/other: vip.advertisementIntervalMs 205 is not a whole number of centiseconds');
+    expect(message).toContain('test/other: vip.interface "eth0 and more" is not an interface name');
+  });
+
+  test('a host address, or a router id another LB of the fleet has, fails synth; the config carries the vip', () => {
+    const b = build(hosts(3), { appCount: 0 });
+    const first = lbWithVip(b.fleet, b.stack, 'one', { address: '10.20.9.1', virtualRouterId: 7 });
+    lbWithVip(b.fleet, b.stack, 'two', { address: '10.20.1.11', virtualRouterId: 7 });
+    const lines = errorLines(synthErrors(b.stack)).join('\n');
+    expect(lines).toContain('test/two: vip.address "10.20.1.11" is the address of host "r1-h1" of test/fleet');
+    expect(lines).toContain('test/two: vip.virtualRouterId 7 is already the virtual router id of test/one on test/fleet; allowed: a distinct id 1..255 per load balancer (set vip.virtualRouterId)');
+    expect(first.vip).toEqual({ address: '10.20.9.1', virtualRouterId: 7, advertisementIntervalMs: 200, interface: undefined });
+  });
 });

@@ -35,7 +35,8 @@ import { Construct, IConstruct } from 'constructs';
 import { HostSpec } from '../../../lib/placement/hosts';
 import { PlacedVm } from '../../../lib/placement/types';
 import { hostBundlePath, packageFile } from '../bundles';
-import { LoadBalancerLike, addAvailabilityGroupOutput, addLoadBalancerOutputs, logical } from '../outputs';
+import { LoadBalancerLike, addAvailabilityGroupOutput, addLoadBalancerOutputs, addVipOutput, logical } from '../outputs';
+import { VirtualIpDeployment } from '..';
 import { forgetPlacementCommand, recordPlacementCommand } from '../local/placement-record';
 import { shellArg, shellCommand } from '../shell';
 import { registerSynthesis, stackDir } from '../synthesis';
@@ -282,7 +283,7 @@ export class SshDeployer {
     addAvailabilityGroupOutput(this.scope, ag, group, vms, port, (vm) => ({ host: this.host(vm)?.name ?? '' }));
   }
 
-  public addLoadBalancer(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+  public addLoadBalancer(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string, vip?: VirtualIpDeployment): void {
     const lbLike = lb as LoadBalancerLike;
     const group = nodes[0]?.group ?? lbLike.loadBalancerId ?? logical(lb.node.id);
     const dir = this.target.installDir;
@@ -305,19 +306,25 @@ export class SshDeployer {
         'lb-apply', '--install-dir', dir, '--node', vm.name, '--config', incoming, '--runtime', this.runtimeOnHost,
         ...(this.target.workers !== undefined ? ['--workers', String(this.target.workers)] : []),
       ]);
+      // With a VIP: this node's keepalived (priority by node order: stable across deploys).
+      const vrrp = vip === undefined ? [] : [agentCommand(this.agentOnHost, this.target.supervisor, [
+        'vip-apply', '--install-dir', dir, '--node', vm.name, '--vip', vip.address, '--vrid', String(vip.virtualRouterId),
+        '--priority', String(250 - nodes.indexOf(vm)), '--advert-ms', String(vip.advertisementIntervalMs),
+        '--node-address', vm.address, '--admin-port', String(lbLike.adminPort ?? 9900), ...(vip.interface ? ['--interface', vip.interface] : []),
+      ])];
       provisioners.push(
         { type: 'remote-exec', connection, inline: ['set -e', nodeCheck(h), shellCommand(['mkdir', '-p', `${dir}/incoming`, `${dir}/bin`])] },
         { type: 'file', connection, source: configFile, destination: incoming },
         { type: 'file', connection, source: this.runtimeAsset.path, destination: this.runtimeOnHost },
         { type: 'file', connection, source: this.agentAsset.path, destination: this.agentOnHost },
-        { type: 'remote-exec', connection, inline: ['set -e', nodeCheck(h), `echo ${shellArg(`cdktf-alb: LB node ${vm.name} on host ${host.name} (${host.address})`)}`, apply] },
+        { type: 'remote-exec', connection, inline: ['set -e', nodeCheck(h), `echo ${shellArg(`cdktf-alb: LB node ${vm.name} on host ${host.name} (${host.address})`)}`, apply, ...vrrp] },
       );
     }
     const rollout = new DataResource(this.scope, `rollout-${group}`, {
       dependsOn: [this.hostBlock, this.agVmBlock, this.lbNodeBlock],
       input: { load_balancer: lb.node.path, config_sha256: configHash },
       triggersReplace: {
-        config_sha256: configHash, runtime: this.runtimeOnHost, agent: this.agentOnHost,
+        config_sha256: configHash, vip: vip === undefined ? '' : JSON.stringify(vip), runtime: this.runtimeOnHost, agent: this.agentOnHost,
         nodes: nodes.map((n) => `${n.name}@${this.host(n)?.name}`).join(','),
       },
       provisioners,
@@ -325,6 +332,7 @@ export class SshDeployer {
     rollout.overrideLogicalId(`${logical(this.target.node.id)}_rollout_${logical(group)}`);
     this.rollouts.push(rollout);
     addLoadBalancerOutputs(this.scope, lbLike, group, nodes, (vm) => ({ host: this.host(vm)?.name ?? '' }));
+    if (vip !== undefined) addVipOutput(this.scope, lbLike, group, vip.address);
   }
 
   /** The project's placement file, relative to the stack's synth dir (Terraform's working directory). */

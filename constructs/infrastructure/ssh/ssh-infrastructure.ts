@@ -7,7 +7,7 @@ import { HostAssignment, HostPlacement, hostPlacementState, parseHostPlacementSt
 import { StablePlacement } from '../../../lib/placement/plan';
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
 import { throwIfProblems } from '../../errors';
-import { IInfrastructure } from '..';
+import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
 import { SshDeployer, SshHostTarget } from './deployer';
 
@@ -32,6 +32,8 @@ export interface SshInfrastructureProps extends SshInfrastructureSettings {
 export class SshInfrastructure extends Construct implements IInfrastructure {
   /** The zones (and their racks), from the hosts. */
   public readonly zones: ZoneSpec[];
+  /** Hosts of one segment can move an address between LB nodes (keepalived). */
+  public readonly floatsAddresses: boolean = true;
   /** The hosts with their effective SSH port and user. */
   public readonly hosts: SshHostTarget[];
   public readonly installDir: string;
@@ -53,6 +55,7 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
   private readonly deployer: SshDeployer;
   /** The ports each VM listens on (read at validation: an LB's listeners are added after it). */
   private readonly vmPorts: { vm: string; ports: () => number[] }[] = [];
+  private readonly vips: { lb: string; vip: VirtualIpDeployment }[] = [];
 
   constructor(scope: Construct, id: string, props: SshInfrastructureProps) {
     super(scope, id);
@@ -77,6 +80,7 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
     this.deployer = new SshDeployer(this, { privateKeyFile: props.privateKeyFile, connectTimeoutSeconds: props.connectTimeoutSeconds ?? 20 });
 
     this.node.addValidation({ validate: () => this.portClashes() });
+    this.node.addValidation({ validate: () => this.vipProblems() });
     this.node.addValidation({
       validate: () => this.hostPlacement.shortages.map((s) =>
         `${this.node.path}: zone "${s.zone}" rack "${s.rack}" lacks ${s.lacking} host${s.lacking === 1 ? '' : 's'} ` +
@@ -105,6 +109,22 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
         }
       }
     }
+    return problems;
+  }
+
+  /** Each LB's VIP: not a host's address, not another LB's VIP, its own virtual router id. */
+  private vipProblems(): string[] {
+    const problems: string[] = [];
+    this.vips.forEach(({ lb, vip }, i) => {
+      const host = this.hosts.find((h) => h.address === vip.address);
+      if (host) problems.push(`${lb}: vip.address "${vip.address}" is the address of host "${host.name}" of ${this.node.path}; allowed: an unused address of the hosts' network`);
+      for (const other of this.vips.slice(0, i)) {
+        if (other.vip.address === vip.address) problems.push(`${lb}: vip.address "${vip.address}" is already the vip of ${other.lb}; allowed: one address per load balancer`);
+        if (other.vip.virtualRouterId === vip.virtualRouterId) {
+          problems.push(`${lb}: vip.virtualRouterId ${vip.virtualRouterId} is already the virtual router id of ${other.lb} on ${this.node.path}; allowed: a distinct id 1..255 per load balancer (set vip.virtualRouterId)`);
+        }
+      }
+    });
     return problems;
   }
 
@@ -139,12 +159,13 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
    * order with a health check after each (see deployer.ts). Outputs `<lb>_endpoints` and
    * `<lb>_nodes` (with each node's host).
    */
-  public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+  public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string, vip?: VirtualIpDeployment): void {
+    if (vip !== undefined) this.vips.push({ lb: lb.node.path, vip });
     const lbLike = lb as IConstruct & { readonly adminPort?: number; readonly listeners?: { readonly port: number }[] };
     for (const vm of nodes) {
       this.vmPorts.push({ vm: vm.name, ports: () => [...(lbLike.listeners ?? []).map((l) => l.port), ...(lbLike.adminPort === undefined ? [] : [lbLike.adminPort])] });
     }
-    this.deployer.addLoadBalancer(lb, nodes, configFile, configHash);
+    this.deployer.addLoadBalancer(lb, nodes, configFile, configHash, vip);
   }
 
   /**
