@@ -69,7 +69,7 @@ export class AvailabilityGroup extends Construct {
       throw new AlbValidationError([`${path}: the infrastructure cannot place ${this.instanceCount} VMs: ${(err as Error).message}`]);
     }
     this.instances = vms.map((vm) => ({ name: vm.name, address: vm.address, zone: vm.zone, rack: vm.rack, availabilityGroup: this }));
-    infrastructure.deployAvailabilityGroupVms(this, vms, template.executable, template.args, this.port, template.env);
+    infrastructure.deployAvailabilityGroupVms(this, vms, template.executable, template.args, this.port, template.env, template.files);
   }
 
   /** The instance with this index (0-based). */

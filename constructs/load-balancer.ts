@@ -11,7 +11,8 @@ import { ModelWarning } from '../lib/model/messages';
 import { PlacedVm, VmRole } from '../lib/placement/types';
 import { BackendService, BackendServiceOptions } from './backend-service';
 import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
-import { IInfrastructure } from './infrastructure';
+import { IInfrastructure, VirtualIpDeployment } from './infrastructure';
+import { DEFAULT_ADVERTISEMENT_INTERVAL_MS, defaultVirtualRouterId, validateVirtualIp } from '../lib/model/virtual-ip';
 import { Listener, ListenerOptions } from './listener';
 import { placementGroupName, stackPath } from './names';
 import { UrlMap } from './url-map';
@@ -22,6 +23,7 @@ import { emitWarning } from './warnings';
 
 // The prop structs are declared once, documented, beside the rules that check them (lib/model).
 export { LoadBalancerQuotas } from '../lib/model/load-balancer';
+export { VirtualIp } from '../lib/model/virtual-ip';
 
 /** Properties of a LoadBalancer. */
 export interface LoadBalancerProps extends LoadBalancerSettings {
@@ -66,6 +68,8 @@ export class LoadBalancer extends Construct {
   public readonly configFile: string;
   /** SHA-256 (hex) of the config document; a token resolved at synth. */
   public readonly configHash: string;
+  /** The LB's virtual IP with its defaults filled in, if it has one. */
+  public readonly vip?: VirtualIpDeployment;
 
   private readonly cookieSecretProp?: string;
   private readonly quotas: LoadBalancerTree['quotas'];
@@ -90,6 +94,19 @@ export class LoadBalancer extends Construct {
     this.admin = resolved.admin;
     this.cookieSecretProp = settings.cookieSecret;
     this.loadBalancerId = placementGroupName(this);
+    if (settings.vip !== undefined) {
+      const problems = validateVirtualIp(where, settings.vip, vpc.cidrBlock);
+      if (!infrastructure.floatsAddresses) {
+        problems.push(`${where}: vip ${JSON.stringify(settings.vip)} cannot be used on ${infrastructure.node.path}: it cannot float an address between nodes; allowed: no vip, or an infrastructure whose nodes share a network segment (SshInfrastructure)`);
+      }
+      throwIfProblems(problems);
+      this.vip = {
+        address: settings.vip.address,
+        virtualRouterId: settings.vip.virtualRouterId ?? defaultVirtualRouterId(this.loadBalancerId),
+        advertisementIntervalMs: settings.vip.advertisementIntervalMs ?? DEFAULT_ADVERTISEMENT_INTERVAL_MS,
+        interface: settings.vip.interface,
+      };
+    }
     try {
       this.nodes = infrastructure.placeGroup({
         name: this.loadBalancerId, role: VmRole.LB_NODE, zones: settings.zones, perZone: this.nodesPerZone,
@@ -100,7 +117,7 @@ export class LoadBalancer extends Construct {
     this.configFile = `${CONFIG_DIR}/${this.loadBalancerId}.json`;
     // Rendered when Terraform JSON is produced, i.e. after validation and after the whole tree exists.
     this.configHash = Lazy.stringValue({ produce: (context) => this.configHashFor(context) });
-    infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash);
+    infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash, this.vip);
 
     const fieldWarnings = resolved.warnings;
     this.node.addValidation({
@@ -172,6 +189,7 @@ export class LoadBalancer extends Construct {
       idPrefix: stackPath(this),
       nodes: this.nodes.map((n) => ({ name: n.name, zone: n.zone, rack: n.rack, address: n.address })),
       cookieSecret: this.cookieSecretProp ?? deriveCookieSecret(loadOrCreateProjectSecret(process.cwd()), this.loadBalancerId),
+      vip: this.vip === undefined ? undefined : { address: this.vip.address, virtualRouterId: this.vip.virtualRouterId },
     });
     const text = serializeLbConfig(config);
     this.rendered = { generation, text };

@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { checkIntRange } from '../lib/model/check';
 import { PORT } from '../lib/model/limits';
 import { AlbValidationError } from './errors';
@@ -21,6 +23,15 @@ export interface CommandTemplateProps {
    * @default {}
    */
   readonly env?: { [key: string]: string };
+  /**
+   * The program's files: a file or directory on the synth machine (relative to the project
+   * directory) that becomes the VM's working directory. SshInfrastructure ships it to each
+   * host as a Terraform asset (`<installDir>/vms/<vm>/files`); LocalInfrastructure runs the
+   * command in it. Relative `args` then name files in it, e.g. `args: ['app.js']`.
+   * @default - no files: the command must already be on the host; it runs in the project
+   *   directory locally and in the VM's own directory on a host
+   */
+  readonly files?: string;
 }
 
 /** Variables every VM gets from the infrastructure; a template may not override them. */
@@ -54,8 +65,15 @@ export class MachineTemplate {
         problems.push(`${where}: env.${key} ${JSON.stringify(value)} is not a string; allowed: string values`);
       }
     }
+    let files: string | undefined;
+    if (props.files !== undefined) {
+      files = typeof props.files === 'string' && props.files.trim() !== '' ? path.resolve(props.files) : undefined;
+      if (files === undefined || !fs.existsSync(files)) {
+        problems.push(`${where}: files ${JSON.stringify(props.files)} does not exist${files ? ` (resolved to ${files})` : ''}; allowed: a file or directory on this machine, relative to the project directory`);
+      }
+    }
     if (problems.length > 0) throw new AlbValidationError(problems);
-    return new MachineTemplate(props.command, [...args], props.port, { ...env });
+    return new MachineTemplate(props.command, [...args], props.port, { ...env }, files);
   }
 
   /** The program each VM runs (`command` of MachineTemplate.command). */
@@ -66,11 +84,14 @@ export class MachineTemplate {
   public readonly port: number;
   /** Extra environment variables. */
   public readonly env: { [key: string]: string };
+  /** Absolute path of the program's files (a file or directory), if the template ships any. */
+  public readonly files?: string;
 
-  private constructor(executable: string, args: string[], port: number, env: { [key: string]: string }) {
+  private constructor(executable: string, args: string[], port: number, env: { [key: string]: string }, files?: string) {
     this.executable = executable;
     this.args = args;
     this.port = port;
     this.env = env;
+    this.files = files;
   }
 }

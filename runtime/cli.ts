@@ -10,26 +10,17 @@
  */
 import cluster from 'cluster';
 import * as os from 'os';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { exits, integer, runProgram } from '../lib/process/cli-options';
 import { ConfigError, formatIssues } from './config/issues';
 import { parseAccessLogTarget } from './log/access-log';
 import { checkConfig, reloadDaemon, showStatus, startDaemon, stopDaemon } from './process/daemon';
 import { Primary } from './process/primary';
-import { nodeFiles } from './process/state-dir';
+import { nodeFiles } from '../lib/process/state-dir';
 import { runWorker } from './process/worker';
 import { version } from '../package.json';
 
 const DEFAULT_DRAIN_MS = 10_000;
-
-function integer(name: string, min: number, max: number) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got "${value}"`);
-    }
-    return n;
-  };
-}
 
 function buildProgram(): Command {
   const program = new Command('alb-runtime')
@@ -76,19 +67,15 @@ function buildProgram(): Command {
     .option('--access-log <file|off>', 'access log (default: DIR/NODE/access.log)')
     .option('--drain-ms <ms>', 'how long a stop waits for in-flight requests', integer('--drain-ms', 0, 3_600_000))
     .option('--wait-ms <ms>', 'how long to wait for the node to serve', integer('--wait-ms', 1, 600_000), 15_000)
-    .action(async (o: { config: string; node: string; stateDir: string; workers?: number; accessLog?: string;
-      drainMs?: number; waitMs: number }) => {
-      process.exit(await startDaemon(o));
-    });
+    .action(exits((o: { config: string; node: string; stateDir: string; workers?: number; accessLog?: string;
+      drainMs?: number; waitMs: number }) => startDaemon(o)));
 
   program.command('stop')
     .description('stop a daemon: SIGTERM (drain), SIGKILL after the timeout')
     .requiredOption('--node <name>', 'node name')
     .requiredOption('--state-dir <dir>', 'state directory')
     .option('--timeout-ms <ms>', 'wait this long before SIGKILL', integer('--timeout-ms', 0, 3_600_000), DEFAULT_DRAIN_MS + 5000)
-    .action(async (o: { node: string; stateDir: string; timeoutMs: number }) => {
-      process.exit(await stopDaemon(o));
-    });
+    .action(exits((o: { node: string; stateDir: string; timeoutMs: number }) => stopDaemon(o)));
 
   program.command('status')
     .description("print a node's /status JSON (exit 1 if it is not running)")
@@ -96,9 +83,7 @@ function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory')
     .option('--admin <host:port>', 'admin endpoint address instead of a state dir')
     .option('--token-file <file>', "with --admin: file holding the admin endpoint's bearer token (a state dir names its own)")
-    .action(async (o: { node?: string; stateDir?: string; admin?: string; tokenFile?: string }) => {
-      process.exit(await showStatus(o));
-    });
+    .action(exits((o: { node?: string; stateDir?: string; admin?: string; tokenFile?: string }) => showStatus(o)));
 
   program.command('reload')
     .description('validate a config, stage it for a running daemon and apply it (SIGHUP)')
@@ -106,17 +91,13 @@ function buildProgram(): Command {
     .requiredOption('--node <name>', 'node name')
     .requiredOption('--state-dir <dir>', 'state directory')
     .option('--timeout-ms <ms>', 'how long to wait for the result', integer('--timeout-ms', 1, 600_000), 30_000)
-    .action(async (o: { config: string; node: string; stateDir: string; timeoutMs: number }) => {
-      process.exit(await reloadDaemon(o));
-    });
+    .action(exits((o: { config: string; node: string; stateDir: string; timeoutMs: number }) => reloadDaemon(o)));
 
   program.command('validate')
     .description('check a config document (schema, references, certificate files)')
     .requiredOption('--config <file>', 'LB config document (JSON)')
     .option('--node <name>', 'also check that this node is listed')
-    .action((o: { config: string; node?: string }) => {
-      process.exit(checkConfig(o.config, o.node) ? 0 : 1);
-    });
+    .action(exits((o: { config: string; node?: string }) => (checkConfig(o.config, o.node) ? 0 : 1)));
 
   return program;
 }
@@ -125,8 +106,5 @@ if (cluster.isWorker) {
   // Forked by the primary's WorkerPool: same script, no command line to parse.
   runWorker();
 } else {
-  buildProgram().parseAsync(process.argv).catch((err: Error) => {
-    process.stderr.write(`alb-runtime: ${err.message}\n`);
-    process.exit(1);
-  });
+  runProgram(buildProgram());
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles the runtime into one JavaScript file that needs only Node.js on a host.
+// Bundles the runtime, and the host halves of the deploy targets, each into one JavaScript
+// file that needs only Node.js on a host.
 const esbuild = require('esbuild');
 const path = require('path');
 
@@ -16,8 +17,10 @@ const common = {
 const bundles = [
   // The LB node runtime.
   { entry: 'runtime/cli.ts', out: 'dist/runtime/alb-runtime.js' },
-  // LocalInfrastructure's VM launcher and plan viewer (called by Terraform provisioners).
-  { entry: 'runtime/local-vm.ts', out: 'dist/runtime/local-vm.js' },
+  // LocalInfrastructure's host half: VM launcher and plan viewer (called by Terraform provisioners).
+  { entry: 'hosts/local/local-vm.ts', out: 'dist/hosts/local-vm.js' },
+  // SshInfrastructure's host half: the agent shipped to every host (called over SSH by remote-exec).
+  { entry: 'hosts/ssh/alb-host.ts', out: 'dist/hosts/alb-host.js' },
 ];
 // `node scripts/build-runtime.js local-vm.js` builds only the named outputs.
 const only = process.argv.slice(2);

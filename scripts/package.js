@@ -32,6 +32,10 @@ const CDKTN = {
 const SOURCES = ['index.ts', 'constructs', 'lib'];
 /** Besides the compiled output (package.json `files`), what a packed package carries. */
 const DOCS = ['README.md', 'LICENSE', 'API.md'];
+/** The bundles of scripts/build-runtime.js (under dist/): the LB node runtime and the targets' host programs. */
+const BUNDLES = ['runtime/alb-runtime.js', 'hosts/local-vm.js', 'hosts/alb-host.js'];
+/** Files shipped as they are, which the constructs read at synth (package.json `files`). */
+const SHIPPED = ['hosts/ssh/no-program-files'];
 
 function run(command, args, cwd) {
   return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
@@ -44,7 +48,7 @@ function npm(args, cwd) {
 /** Builds what `npm pack` needs and is missing: the jsii output (.jsii, dist/) and the runtime bundles. */
 function ensureBuilt() {
   if (!fs.existsSync(path.join(ROOT, '.jsii')) || !fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) npm(['run', '--silent', 'build:jsii'], ROOT);
-  if (!['alb-runtime.js', 'local-vm.js'].every((f) => fs.existsSync(path.join(ROOT, 'dist', 'runtime', f)))) npm(['run', '--silent', 'build:runtime'], ROOT);
+  if (!BUNDLES.every((f) => fs.existsSync(path.join(ROOT, 'dist', f)))) npm(['run', '--silent', 'build:runtime'], ROOT);
 }
 
 /** `npm pack` of DIR into OUT without lifecycle scripts (the build is done); returns the tarball path. */
@@ -92,11 +96,13 @@ function stageCdktn(stage) {
   // jsii finds cdktn and constructs (and itself) in this repository's node_modules.
   fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
   run(process.execPath, [require.resolve('jsii/bin/jsii'), '--silence-warnings=reserved-word'], stage);
-  fs.mkdirSync(path.join(stage, 'dist', 'runtime'), { recursive: true });
-  for (const bundle of ['alb-runtime.js', 'local-vm.js']) {
-    fs.copyFileSync(path.join(ROOT, 'dist', 'runtime', bundle), path.join(stage, 'dist', 'runtime', bundle));
-    fs.chmodSync(path.join(stage, 'dist', 'runtime', bundle), 0o755);
+  for (const bundle of BUNDLES) {
+    const to = path.join(stage, 'dist', bundle);
+    fs.mkdirSync(path.dirname(to), { recursive: true });
+    fs.copyFileSync(path.join(ROOT, 'dist', bundle), to);
+    fs.chmodSync(to, 0o755);
   }
+  for (const shipped of SHIPPED) fs.cpSync(path.join(ROOT, shipped), path.join(stage, shipped), { recursive: true });
   return stage;
 }
 

@@ -26,7 +26,7 @@ const STACK_DIR = path.join(OUT, 'stacks', STACK);
 const STATE_DIR = path.join(ROOT, '.alb-state');
 /** cdktf's default local backend keeps the stack's state in the project directory. */
 const TF_STATE = path.join(ROOT, `terraform.${STACK}.tfstate`);
-const LAUNCHER = path.join(ROOT, 'dist', 'runtime', 'local-vm.js');
+const LAUNCHER = path.join(ROOT, 'dist', 'hosts', 'local-vm.js');
 const RUNTIME = path.join(ROOT, 'dist', 'runtime', 'alb-runtime.js');
 
 function say(text) {
@@ -75,7 +75,7 @@ function checkTerraform() {
 
 function ensureBundles() {
   if (fs.existsSync(RUNTIME) && fs.existsSync(LAUNCHER)) return;
-  say('Building the runtime bundles (dist/runtime/) ...');
+  say('Building the runtime and host bundles (dist/runtime/, dist/hosts/) ...');
   const result = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-runtime.js')], { stdio: 'inherit' });
   if (result.status !== 0) fail('building the runtime bundles failed (see above).');
 }

@@ -10,7 +10,7 @@ import { UrlMapModel, UrlMapRuleModel, HeaderRulesModel } from '../model/url-map
 import { sha256Hex } from './hash';
 import {
   AdminConfig, BackendServiceConfig, CertificateFiles, HeaderRulesConfig, LB_CONFIG_SCHEMA_VERSION, LbConfig, ListenerConfig, NodeInfo,
-  RuleActionConfig, TargetConfig, UrlMapConfig, UrlMapRuleConfig,
+  RuleActionConfig, TargetConfig, UrlMapConfig, UrlMapRuleConfig, VipInfo,
 } from './types';
 
 export interface RenderInput {
@@ -25,6 +25,8 @@ export interface RenderInput {
   readonly idPrefix: string;
   readonly nodes: readonly NodeInfo[];
   readonly cookieSecret: string;
+  /** The LB's virtual IP, if it has one. */
+  readonly vip?: VipInfo;
 }
 
 const MS = 1000;
@@ -37,6 +39,7 @@ export function renderLbConfig(input: RenderInput): LbConfig {
     loadBalancer: { id: input.id, path: tree.path, vpcCidr: tree.vpc.cidrBlock },
     cookieSecret: input.cookieSecret,
     nodes: input.nodes.map((n) => ({ name: n.name, zone: n.zone, rack: n.rack, address: n.address })),
+    ...(input.vip ? { vip: { address: input.vip.address, virtualRouterId: input.vip.virtualRouterId } } : {}),
     admin: renderAdmin(tree),
     listeners: tree.listeners.map((l) => renderListener(l, idOf)),
     backendServices: tree.backendServices.map((b) => renderBackendService(b, idOf)),

@@ -36,11 +36,28 @@ export interface LbConfig {
   cookieSecret: string;
   /** The LB's cluster nodes (may be empty when the runtime is run by hand). */
   nodes: NodeInfo[];
+  /**
+   * The LB's virtual IP, moved between its nodes by VRRP. When set, a node's listeners and
+   * admin endpoint bind to every address of its host (0.0.0.0), so the node serves the VIP
+   * whenever its host holds it, and its own address always.
+   */
+  vip?: VipInfo;
   admin: AdminConfig;
   listeners: ListenerConfig[];
   backendServices: BackendServiceConfig[];
   /** Forwarding rules of HTTP/HTTPS listeners; absent = none (documents written before URL maps). */
   urlMaps?: UrlMapConfig[];
+}
+
+export interface VipInfo {
+  /** The virtual address. */
+  address: string;
+  /**
+   * VRRP virtual router id.
+   * @minimum 1
+   * @maximum 255
+   */
+  virtualRouterId: number;
 }
 
 export interface LoadBalancerInfo {

@@ -3,6 +3,7 @@
  * (port clashes, protocol pairing, ownership, VPC membership, quotas, empty backends).
  */
 import { AdminEndpointModel, adminEndpointProblems } from './admin-endpoint';
+import { VirtualIp } from './virtual-ip';
 import { checkIntRange, cidrContains, isInteger, parseCidr } from './check';
 import { AvailabilityGroupModel } from './availability-group';
 import { BackendServiceModel } from './backend-service';
@@ -104,6 +105,13 @@ export interface LoadBalancerSettings {
    * directory, created on first synth) and this LB's id: stable across synths, different per LB
    */
   readonly cookieSecret?: string;
+  /**
+   * One virtual IP for the whole LB, moved between its nodes by VRRP (keepalived): clients
+   * use this one address and a lost node does not break them. Needs an infrastructure that
+   * can float an address (SshInfrastructure); LocalInfrastructure refuses it.
+   * @default - no virtual IP: clients use the nodes' own addresses
+   */
+  readonly vip?: VirtualIp;
   /**
    * Quotas (listeners, backend services, server groups, targets per group, URL maps, rules per map).
    * @default - JD Cloud's defaults: 20, 20, 20, 100, 50, 50

@@ -157,6 +157,7 @@ export function planGroup(
   existingGroupNames: string[],
   previous: PlacedVm[] = [],
   ordinal: number = existingGroupNames.length + 1,
+  rackLoad?: ReadonlyMap<string, number>,
 ): PlacedVm[] {
   checkTopology(topology);
   if (typeof group?.name !== 'string' || !NAME.test(group.name)) fail('placement group', 'name', group?.name, 'is not a valid group name', NAME_ALLOWED);
@@ -185,7 +186,7 @@ export function planGroup(
     // Indices landing in this zone (rule 1), in increasing order.
     const indices: number[] = [];
     for (let i = zoneSlot; i < total; i += zones.length) indices.push(i);
-    const rackOf = placeInZone(group.name, zone, indices, previousByIndex);
+    const rackOf = placeInZone(group.name, zone, indices, previousByIndex, rackLoad);
     for (const index of indices) {
       const rack = rackOf.get(index) as string;
       const rackPosition = zone.racks.indexOf(rack);
@@ -211,7 +212,7 @@ export function planGroup(
  * while they respect the balance bound (no rack above ceil(n/R), and no more racks at ceil
  * than n mod R allows); everything else fills the least-loaded rack, ties by preference.
  */
-function placeInZone(group: string, zone: ZoneSpec, indices: number[], previous: Map<number, PlacedVm>): Map<number, string> {
+function placeInZone(group: string, zone: ZoneSpec, indices: number[], previous: Map<number, PlacedVm>, rackLoad?: ReadonlyMap<string, number>): Map<number, string> {
   const racks = zone.racks;
   const n = indices.length;
   const ceil = Math.ceil(n / racks.length);
@@ -238,7 +239,10 @@ function placeInZone(group: string, zone: ZoneSpec, indices: number[], previous:
     for (const rack of racks) {
       const l = load.get(rack) as number;
       const bl = load.get(best) as number;
-      if (l < bl || (l === bl && (preference.get(rack) as number) < (preference.get(best) as number))) best = rack;
+      // Ties: the rack fewer VMs of all groups stand in (when the caller counts them), then the preference.
+      const gl = rackLoad?.get(rack) ?? 0;
+      const gbl = rackLoad?.get(best) ?? 0;
+      if (l < bl || (l === bl && (gl < gbl || (gl === gbl && (preference.get(rack) as number) < (preference.get(best) as number))))) best = rack;
     }
     load.set(best, (load.get(best) as number) + 1);
     result.set(index, best);
@@ -262,7 +266,17 @@ export class StablePlacement {
   private readonly reserved = new Set<number>();
   private readonly placedGroups: PlacedGroup[] = [];
 
-  constructor(private readonly topology: ZoneSpec[], previous: readonly PlacedGroup[] = []) {
+  /** VMs per rack over every group placed so far (only with spreadAcrossGroups). */
+  private readonly rackLoad?: Map<string, number>;
+
+  /**
+   * `spreadAcrossGroups`: a VM whose group may go to several racks equally goes to the rack
+   * fewer VMs of *all* groups stand in (before the per-group preference). For targets whose
+   * racks hold a fixed number of machines (SshInfrastructure: hosts), so that single-VM
+   * groups do not pile onto one rack; LocalInfrastructure keeps the per-group rule alone.
+   */
+  constructor(private readonly topology: ZoneSpec[], previous: readonly PlacedGroup[] = [], options: { spreadAcrossGroups?: boolean } = {}) {
+    if (options.spreadAcrossGroups) this.rackLoad = new Map();
     previous.forEach((group, i) => {
       const where = `previous placement groups[${i}]`;
       if (this.previousByName.has(group.name)) fail(where, 'name', group.name, 'is recorded twice', 'one record per group');
@@ -288,7 +302,8 @@ export class StablePlacement {
           `at most ${MAX_GROUPS} groups per infrastructure, counting the groups of the last deploy`);
       }
     }
-    const vms = planGroup(this.topology, group, this.placedGroups.map((g) => g.name), before?.vms ?? [], ordinal);
+    const vms = planGroup(this.topology, group, this.placedGroups.map((g) => g.name), before?.vms ?? [], ordinal, this.rackLoad);
+    for (const vm of vms) this.rackLoad?.set(vm.rack, (this.rackLoad.get(vm.rack) ?? 0) + 1);
     this.placedGroups.push({ name: group.name, ordinal, vms });
     return vms;
   }

@@ -11,7 +11,8 @@ import { configHash } from '../config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
 import { loadConfigFile } from '../config/load';
 import { SERVING_V8_FLAGS } from './v8-flags';
-import { AdminAddress, isAlive, nodeFiles, readAdminAddress, readPid, removeQuietly, writeFileAtomic } from './state-dir';
+import { logTail, pidAlive, readPid, sleep, terminateGroup } from '../../lib/process/supervision';
+import { AdminAddress, nodeFiles, readAdminAddress, removeQuietly, writeFileAtomic } from '../../lib/process/state-dir';
 
 export interface StartOptions {
   config: string;
@@ -71,8 +72,8 @@ export async function startDaemon(o: StartOptions): Promise<number> {
 async function waitUntilServing(node: string, pid: number, files: ReturnType<typeof nodeFiles>, waitMs: number): Promise<number> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
-      process.stderr.write(`node ${node}: the runtime exited during startup. Last lines of ${files.log}:\n${logTail(files.log)}`);
+    if (!pidAlive(pid)) {
+      process.stderr.write(`node ${node}: the runtime exited during startup. Last lines of ${files.log}:\n${logTail(files.log)}\n`);
       removeQuietly(files.pid);
       return 1;
     }
@@ -83,7 +84,7 @@ async function waitUntilServing(node: string, pid: number, files: ReturnType<typ
     }
     await sleep(POLL_MS);
   }
-  process.stderr.write(`node ${node}: not serving after ${waitMs} ms; stopping it. Last lines of ${files.log}:\n${logTail(files.log)}`);
+  process.stderr.write(`node ${node}: not serving after ${waitMs} ms; stopping it. Last lines of ${files.log}:\n${logTail(files.log)}\n`);
   await terminate(pid, 5000);
   removeQuietly(files.pid);
   return 1;
@@ -142,8 +143,8 @@ export async function reloadDaemon(o: { config: string; node: string; stateDir: 
   const deadline = Date.now() + o.timeoutMs;
   while (Date.now() < deadline) {
     await sleep(POLL_MS);
-    if (!isAlive(pid)) {
-      process.stderr.write(`node ${o.node} exited during the reload. Last lines of ${files.log}:\n${logTail(files.log)}`);
+    if (!pidAlive(pid)) {
+      process.stderr.write(`node ${o.node} exited during the reload. Last lines of ${files.log}:\n${logTail(files.log)}\n`);
       return 1;
     }
     const status = await readStatus(admin);
@@ -213,7 +214,7 @@ function resolveAdmin(o: { node?: string; stateDir?: string; admin?: string; tok
 /** The pid in the file if that process is alive and is this node's runtime (not a reused pid). */
 function runningPid(pidFile: string, node: string): number | null {
   const pid = readPid(pidFile);
-  if (pid === null || !isAlive(pid)) return null;
+  if (pid === null || !pidAlive(pid)) return null;
   try {
     const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const i = cmdline.indexOf('--node');
@@ -224,28 +225,9 @@ function runningPid(pidFile: string, node: string): number | null {
   return pid;
 }
 
-/** SIGTERM (the runtime drains), then SIGKILL to the whole process group after timeoutMs. */
+/** SIGTERM to the primary (it drains), then SIGKILL to its whole process group after timeoutMs. */
 async function terminate(pid: number, timeoutMs: number): Promise<boolean> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return true;
-  }
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return true;
-    await sleep(POLL_MS);
-  }
-  // The daemon leads its own process group (detached): this takes its workers down too.
-  for (const target of [-pid, pid]) {
-    try {
-      process.kill(target, 'SIGKILL');
-    } catch {
-      // gone already
-    }
-  }
-  for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(POLL_MS);
-  return false;
+  return (await terminateGroup(pid, timeoutMs, { leaderOnly: true })) !== 'killed';
 }
 
 async function answers(host: string, port: number, p: string): Promise<boolean> {
@@ -256,25 +238,7 @@ async function answers(host: string, port: number, p: string): Promise<boolean> 
   }
 }
 
-function logTail(file: string, bytes = 4000): string {
-  try {
-    const fd = fs.openSync(file, 'r');
-    const size = fs.fstatSync(fd).size;
-    const buf = Buffer.alloc(Math.min(size, bytes));
-    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
-    fs.closeSync(fd);
-    const text = buf.toString('utf8');
-    return text.endsWith('\n') ? text : `${text}\n`;
-  } catch {
-    return '(no log)\n';
-  }
-}
-
 /** Files become absolute; the keywords (off, stdout, -) stay as they are. */
 function accessLogArg(value: string): string {
   return value === 'off' || value === 'stdout' || value === '-' ? value : path.resolve(value);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -25,7 +25,7 @@ import { InProcessWorkerHandle, WorkerHandle } from './worker-handle';
 import { WorkerObserver } from './worker-observer';
 import { WorkerPool } from './worker-pool';
 import { SERVING_V8_FLAGS } from './v8-flags';
-import { NodeFiles, nodeFiles, removeQuietly, writeFileAtomic } from './state-dir';
+import { NodeFiles, nodeFiles, removeQuietly, writeFileAtomic } from '../../lib/process/state-dir';
 
 export interface RunOptions {
   configFile: string;
@@ -388,6 +388,8 @@ export class Primary {
 
   private resolveBindAddress(config: LbConfig): string {
     if (this.options.node === undefined) return this.options.bind;
+    // A VIP comes and goes on this host (VRRP): listen on every address to serve it while held.
+    if (config.vip !== undefined) return '0.0.0.0';
     // loadConfigFile has checked that the node exists.
     return config.nodes.find((n) => n.name === this.options.node)!.address;
   }

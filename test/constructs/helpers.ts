@@ -29,7 +29,7 @@ afterAll(() => {
 });
 
 /** Testing.app() with an output directory that is removed after the test file. */
-export function testApp(options: { context?: { [key: string]: any } } = {}): App {
+export function testApp(options: { context?: { [key: string]: any }; stackTraces?: boolean } = {}): App {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdktf.outdir.'));
   outdirs.push(outdir);
   return Testing.app({ ...options, outdir });

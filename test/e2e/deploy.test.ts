@@ -136,7 +136,7 @@ test('outputs: every node of every listener as address:port, the node list with 
   expect(new Set(vms.map((v) => v.rack))).toEqual(new Set(['r1', 'r2', 'r3', 'r4']));
   expect(legacyVms).toHaveLength(1);
   expect(legacyVms[0].endpoint).toMatch(new RegExp(`^127\\.3\\.\\d+\\.1:${ws.ports.legacy}$`));
-  const report = execFileSync(process.execPath, [path.join(ROOT, 'dist', 'runtime', 'local-vm.js'), 'plan', ws.outDir], { encoding: 'utf8' });
+  const report = execFileSync(process.execPath, [path.join(ROOT, 'dist', 'hosts', 'local-vm.js'), 'plan', ws.outDir], { encoding: 'utf8' });
   for (const vm of [...nodes.map((n) => n.name), ...vms.map((v) => v.name), legacyName]) expect(report).toContain(vm);
   expect(report).toContain('Every LB keeps a node and every backend keeps a target');
 });

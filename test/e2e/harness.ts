@@ -9,6 +9,7 @@ import * as http from 'http';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { pidAlive } from '../../lib/process/supervision';
 
 export const ROOT = path.join(__dirname, '..', '..');
 
@@ -56,7 +57,7 @@ export async function createWorkspace(): Promise<Workspace> {
   };
 }
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
+export function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { cwd: options.cwd, env: options.env, timeout: options.timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error) {
@@ -117,7 +118,7 @@ function checkFramework(ws: Workspace): void {
   if (version !== expected) throw new Error(`the e2e app was synthesized by version ${version}, not by ${framework} ${expected}`);
 }
 
-export function terraform(ws: Workspace, args: string[], timeoutMs = 180000): Promise<string> {
+export function terraform(ws: Pick<Workspace, 'stackDir' | 'cliConfig'>, args: string[], timeoutMs = 180000): Promise<string> {
   return run('terraform', args, {
     cwd: ws.stackDir,
     timeoutMs,
@@ -125,7 +126,7 @@ export function terraform(ws: Workspace, args: string[], timeoutMs = 180000): Pr
   });
 }
 
-export async function outputs(ws: Workspace): Promise<any> {
+export async function outputs(ws: Pick<Workspace, 'stackDir' | 'cliConfig'>): Promise<any> {
   const json = JSON.parse(await terraform(ws, ['output', '-json']));
   return Object.fromEntries(Object.entries(json).map(([k, v]) => [k, (v as { value: unknown }).value]));
 }
@@ -143,19 +144,7 @@ export function recordedPids(stateDir: string): Map<string, number> {
   return pids;
 }
 
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return false;
-  }
-}
+export const alive = pidAlive;
 
 /** Last resort after a failed test: kill every recorded daemon's process group. */
 export function killRecorded(stateDir: string): number[] {
@@ -251,11 +240,11 @@ export function accepts(host: string, port: number): Promise<boolean> {
 }
 
 /**
- * Fresh local-vm.js (this deploy code); the runtime bundle as `npm test`'s pretest built it,
+ * Fresh host bundles (this deploy code); the runtime bundle as `npm test`'s pretest built it,
  * built here only when missing (so running this file alone works too).
  */
 export function buildBundles(): void {
   const script = path.join(ROOT, 'scripts', 'build-runtime.js');
-  execFileSync(process.execPath, [script, 'local-vm.js'], { stdio: 'pipe' });
+  execFileSync(process.execPath, [script, 'local-vm.js', 'alb-host.js'], { stdio: 'pipe' });
   if (!fs.existsSync(path.join(ROOT, 'dist', 'runtime', 'alb-runtime.js'))) execFileSync(process.execPath, [script, 'alb-runtime.js'], { stdio: 'pipe' });
 }

@@ -134,9 +134,11 @@ describe.each(FLAVOURS)('the $packageName tarball', (flavour) => {
     const files = tarList(tarball);
     expect(files).toEqual(expect.arrayContaining([
       '.jsii', 'LICENSE', 'README.md', 'API.md', 'package.json', 'dist/index.js', 'dist/index.d.ts',
-      'dist/constructs/load-balancer.js', 'dist/constructs/load-balancer.d.ts', 'dist/runtime/alb-runtime.js', 'dist/runtime/local-vm.js',
+      'dist/constructs/load-balancer.js', 'dist/constructs/load-balancer.d.ts', 'dist/runtime/alb-runtime.js',
+      'dist/constructs/infrastructure/ssh/ssh-infrastructure.js', 'dist/hosts/local-vm.js', 'dist/hosts/alb-host.js',
+      'hosts/ssh/no-program-files/README.txt',
     ]));
-    const stray = files.filter((f) => f.endsWith('.map') || /\.ts$/.test(f.replace(/\.d\.ts$/, '')) || /^(test|bench|runtime|scripts|examples|docs|\.ci|lib|constructs|build)\//.test(f) || f.endsWith('.tsbuildinfo'));
+    const stray = files.filter((f) => f.endsWith('.map') || /\.ts$/.test(f.replace(/\.d\.ts$/, '')) || /^(test|bench|runtime|scripts|examples|docs|\.ci|lib|constructs|build)\//.test(f) || /^hosts\/(?!ssh\/no-program-files\/)/.test(f) || f.endsWith('.tsbuildinfo'));
     expect(stray).toEqual([]);
 
     const manifest = JSON.parse(tarRead(tarball, 'package.json'));
@@ -152,7 +154,7 @@ describe.each(FLAVOURS)('the $packageName tarball', (flavour) => {
     expect(Object.keys(assembly.types)).toEqual(expect.arrayContaining([`${flavour.packageName}.LoadBalancer`, `${flavour.packageName}.LocalInfrastructure`, `${flavour.packageName}.AlbTesting`]));
 
     const other = flavour.framework === 'cdktf' ? 'cdktn' : 'cdktf';
-    const compiled = files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/runtime/') && f.endsWith('.js'));
+    const compiled = files.filter((f) => f.startsWith('dist/') && !f.startsWith('dist/runtime/') && !f.startsWith('dist/hosts/') && f.endsWith('.js'));
     const wrong = compiled.filter((f) => tarRead(tarball, f).includes(`require("${other}")`));
     expect(wrong).toEqual([]);
     expect(tarRead(tarball, 'dist/constructs/load-balancer.js')).toContain(`require("${flavour.framework}")`);

@@ -7,7 +7,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { shellCommand } from '../../constructs/local/shell';
+import { shellCommand } from '../../constructs/infrastructure/shell';
 
 jest.setTimeout(120000);
 

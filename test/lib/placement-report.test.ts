@@ -109,7 +109,7 @@ test('`local-vm plan DIR` prints the report of a synthesized stack (plan.json + 
     ]);
     fs.writeFileSync(path.join(stackDir, 'alb', 'plan.json'), JSON.stringify(doc));
     fs.writeFileSync(path.join(stackDir, 'alb', 'web.json'), JSON.stringify(config('web', vmsOf(doc, 'app').map((v) => ({ address: v.address, weight: 10 })))));
-    const bundle = path.join(root, 'dist', 'runtime', 'local-vm.js');
+    const bundle = path.join(root, 'dist', 'hosts', 'local-vm.js');
     for (const target of [out, stackDir, path.join(stackDir, 'alb', 'plan.json')]) {
       const result = spawnSync(process.execPath, [bundle, 'plan', target], { encoding: 'utf8' });
       expect(result.status).toBe(0);

@@ -10,6 +10,7 @@ import { AddressInfo } from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { BackendServiceConfig, LbConfig, ListenerConfig } from '../../lib/config/types';
+import { pidAlive } from '../../lib/process/supervision';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const BUNDLE = path.join(ROOT, 'dist', 'runtime', 'alb-runtime.js');
@@ -242,19 +243,7 @@ export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs: number,
 }
 
 /** Alive and not a zombie (an exited daemon whose parent is gone may wait unreaped here). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
-  } catch {
-    return false;
-  }
-}
+export const processAlive = pidAlive;
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

@@ -136,7 +136,7 @@ describe('run', () => {
 
   test('refuses a bad --workers value', () => {
     const r = cli(['run', '--config', writeJson(dir, 'run-w.json', goodConfig()), '--workers', 'many']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a usage error, as in every CLI of the project (lib/process/cli-options.ts)
     expect(r.stderr).toContain('--workers must be an integer from 0 to 256, got "many"');
   });
 

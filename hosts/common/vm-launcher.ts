@@ -1,14 +1,17 @@
 /**
- * Starts and stops availability-group VMs of LocalInfrastructure: a VM is a detached process
- * group (so Terraform's local-exec, which waits for every holder of its stdout, returns) with
- * its output in `<stateDir>/<name>/vm.log`, listening on its own loopback address.
+ * Starts and stops availability-group VMs as daemons: a VM is a detached process group (so
+ * whoever started it — Terraform's local-exec, an SSH session — is free to return) with its
+ * output in `<stateDir>/<name>/vm.log`, listening on its address. Used by the local target's
+ * launcher (hosts/local) and by the SSH target's host agent when the host has no systemd
+ * (hosts/ssh); which addresses are acceptable is the caller's rule.
  */
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  VmRecord, groupMembers, logFile, pidAlive, portAccepts, processStartTicks, readRecord, recordAlive, sleep, tail, vmDir, writeRecord,
-} from './process-state';
+  groupMembers, logTail, pidAlive, portAccepts, processStartTicks, sleep, terminateGroup,
+} from '../../lib/process/supervision';
+import { VmRecord, logFile, readRecord, recordAlive, vmDir, writeRecord } from './vm-record';
 
 export interface StartOptions {
   name: string;
@@ -52,9 +55,6 @@ export async function startVm(options: StartOptions): Promise<StartResult> {
   checkName(options.name);
   if (!Number.isInteger(options.port) || options.port < 1 || options.port > 65535) {
     throw new Error(`--port ${JSON.stringify(options.port)} is not a port (allowed: 1..65535)`);
-  }
-  if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(options.address)) {
-    throw new Error(`--address ${JSON.stringify(options.address)} is not a loopback address (allowed: 127.0.0.0/8)`);
   }
   const timeoutMs = options.readyTimeoutMs ?? 20000;
   const existing = readRecord(options.stateDir, options.name);
@@ -174,38 +174,17 @@ async function waitForPort(record: VmRecord, timeoutMs: number, stateDir: string
   for (;;) {
     if (await portAccepts(record.address, record.port)) return;
     if (!pidAlive(record.pid)) {
-      throw new Error(`VM ${record.name} exited before ${record.address}:${record.port} accepted connections; last lines of ${logFile(stateDir, record.name)}:\n${tail(logFile(stateDir, record.name))}`);
+      throw new Error(`VM ${record.name} exited before ${record.address}:${record.port} accepted connections; last lines of ${logFile(stateDir, record.name)}:\n${logTail(logFile(stateDir, record.name))}`);
     }
     if (Date.now() > deadline) {
-      throw new Error(`VM ${record.name} (pid ${record.pid}) did not accept connections on ${record.address}:${record.port} within ${timeoutMs} ms; last lines of its log:\n${tail(logFile(stateDir, record.name))}`);
+      throw new Error(`VM ${record.name} (pid ${record.pid}) did not accept connections on ${record.address}:${record.port} within ${timeoutMs} ms; last lines of its log:\n${logTail(logFile(stateDir, record.name))}`);
     }
     await sleep(100);
   }
 }
 
-/** SIGTERM to the process group, wait up to graceMs for all of it, then SIGKILL. */
-export async function killGroup(pid: number, graceMs: number): Promise<'gone' | 'terminated' | 'killed'> {
-  if (groupMembers(pid).length === 0) return 'gone';
-  const signal = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, sig);
-    } catch {
-      /* group already empty */
-    }
-  };
-  signal('SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (groupMembers(pid).length === 0) return 'terminated';
-    await sleep(50);
-  }
-  signal('SIGKILL');
-  const hardDeadline = Date.now() + 5000;
-  while (groupMembers(pid).length > 0 && Date.now() < hardDeadline) await sleep(50);
-  const left = groupMembers(pid);
-  if (left.length > 0) throw new Error(`process group ${pid} survived SIGKILL for 5 s (pids ${left.join(', ')})`);
-  return 'killed';
-}
+/** SIGTERM to the VM's process group, SIGKILL after graceMs. */
+export const killGroup = terminateGroup;
 
 export interface StopResult {
   name: string;

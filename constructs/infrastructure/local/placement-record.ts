@@ -11,7 +11,7 @@
  * Both are `node -e` one-liners so they need nothing but the node running synth (no bundle
  * of their own); shellCommand quotes them for the shell and escapes Terraform templates.
  */
-import { shellCommand } from './shell';
+import { shellCommand } from '../shell';
 
 const RECORD_SCRIPT = [
   'const fs = require("fs"), path = require("path"), crypto = require("crypto");',

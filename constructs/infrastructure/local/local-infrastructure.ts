@@ -1,14 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { validateTopology } from '../lib/model/topology';
-import { StablePlacement } from '../lib/placement/plan';
-import { PLACEMENT_STATE_FILE, parsePlacementState } from '../lib/placement/state';
-import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../lib/placement/types';
-import { AlbValidationError, throwIfProblems } from './errors';
-import { IInfrastructure } from './infrastructure';
-import { stackOfThisFramework } from './framework';
-import { deployerOf } from './local/deployer';
+import { validateTopology } from '../../../lib/model/topology';
+import { StablePlacement } from '../../../lib/placement/plan';
+import { PLACEMENT_STATE_FILE, parsePlacementState } from '../../../lib/placement/state';
+import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
+import { AlbValidationError, throwIfProblems } from '../../errors';
+import { IInfrastructure, VirtualIpDeployment } from '..';
+import { runtimeBundlePath } from '../bundles';
+import { deployerOf } from './deployer';
+import { stackOfThisFramework } from '../../framework';
 
 /** Properties of LocalInfrastructure. */
 export interface LocalInfrastructureProps {
@@ -55,6 +56,8 @@ export interface AvailabilityGroupVmsDeployment {
   readonly port: number;
   /** Extra environment variables. */
   readonly env: { [key: string]: string };
+  /** The program's files (its working directory), if the template ships any. */
+  readonly files?: string;
 }
 
 /**
@@ -86,7 +89,7 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
     throwIfProblems(validateTopology(this.node.path, props.zones));
     this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
-    this.runtimeBundle = path.resolve(props.runtimeBundle ?? defaultRuntimeBundle());
+    this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
     claimStateDir(this);
     this.previousPlacement = readPreviousPlacement(this.stateDir, this.node.path);
     this.placement = new StablePlacement(this.zones, this.previousPlacement);
@@ -129,9 +132,10 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
    * as a daemon (`alb-runtime start`) and stop it on destroy, and a config resource whose
    * trigger is `configHash` and whose provisioner hot-reloads the node (`alb-runtime
    * reload`: same pid, no dropped request) when the config changes. Also the outputs
-   * `<lb>_endpoints` (per listener, every node's address:port) and `<lb>_nodes`.
+   * `<lb>_endpoints` (per listener, every node's address:port) and `<lb>_nodes`. `_vip` is
+   * never given: this infrastructure does not float addresses (the LoadBalancer refuses a vip).
    */
-  public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string): void {
+  public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string, _vip?: VirtualIpDeployment): void {
     this.lbDeployments.push({ loadBalancer: lb, nodes: [...nodes], configFile, configHash });
     deployerOf(this).addLoadBalancer(lb, nodes, configFile, configHash);
   }
@@ -139,12 +143,12 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
   /**
    * Creates the availability group's VMs: per VM a `terraform_data` whose provisioners start
    * `command args` detached on the VM's address (HOST, PORT, VM_NAME, VM_ZONE, VM_RACK in its
-   * environment; working directory: the project directory) and stop it on destroy. Also the
-   * output `<group>_vms`.
+   * environment; working directory: the template's files directory (the directory of its
+   * file), else the project directory) and stop it on destroy. Also the output `<group>_vms`.
    */
-  public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void {
-    this.agDeployments.push({ availabilityGroup: ag, vms: [...vms], command, args: [...args], port, env: { ...env } });
-    deployerOf(this).addAvailabilityGroup(ag, vms, command, args, port, env);
+  public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void {
+    this.agDeployments.push({ availabilityGroup: ag, vms: [...vms], command, args: [...args], port, env: { ...env }, files });
+    deployerOf(this).addAvailabilityGroup(ag, vms, command, args, port, env, files);
   }
 }
 
@@ -184,28 +188,4 @@ function readPreviousPlacement(stateDir: string, infrastructure: string): Placed
   }
   const state = parsePlacementState(text, file);
   return state.infrastructure === infrastructure ? state.groups : [];
-}
-
-/**
- * dist/runtime/alb-runtime.js of this package, found from this module's location: the
- * package root is the nearest directory above with a package.json named cdktf-alb or
- * cdktn-alb (this file runs from constructs/ under ts-node and from dist/constructs/ when
- * compiled; scripts/package.js builds the cdktn-alb package from the same source).
- */
-const PACKAGE_NAMES = ['cdktf-alb', 'cdktn-alb'];
-
-function defaultRuntimeBundle(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest)) {
-      try {
-        if (PACKAGE_NAMES.includes(JSON.parse(fs.readFileSync(manifest, 'utf8')).name)) return path.join(dir, 'dist', 'runtime', 'alb-runtime.js');
-      } catch {
-        // not our package.json; keep looking
-      }
-    }
-    dir = path.dirname(dir);
-  }
-  return path.join(__dirname, '..', 'dist', 'runtime', 'alb-runtime.js');
 }

@@ -18,14 +18,17 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataResource, ISynthesisSession, Lazy, TerraformOutput, TerraformStack } from 'cdktf';
+import { DataResource, ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../lib/placement/document';
-import { PLACEMENT_STATE_FILE, placementState } from '../../lib/placement/state';
-import { PlacedGroup, PlacedVm, ZoneSpec } from '../../lib/placement/types';
+import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../../lib/placement/document';
+import { PLACEMENT_STATE_FILE, placementState } from '../../../lib/placement/state';
+import { PlacedGroup, PlacedVm, ZoneSpec } from '../../../lib/placement/types';
+import { hostBundlePath } from '../bundles';
+import { registerSynthesis } from '../synthesis';
+import { LoadBalancerLike, addAvailabilityGroupOutput, addLoadBalancerOutputs, logical } from '../outputs';
 import { forgetPlacementCommand, recordPlacementCommand } from './placement-record';
-import { shellArg, shellCommand } from './shell';
-import { stackOfThisFramework } from '../framework';
+import { shellArg, shellCommand } from '../shell';
+import { stackOfThisFramework } from '../../framework';
 
 /** What the deployer needs from LocalInfrastructure. */
 export interface LocalTarget extends IConstruct {
@@ -34,25 +37,6 @@ export interface LocalTarget extends IConstruct {
   readonly runtimeBundle: string;
   readonly placedVms: PlacedVm[];
   readonly placedGroups: PlacedGroup[];
-}
-
-/** The parts of a LoadBalancer construct the outputs read (duck-typed: no import cycle). */
-interface LoadBalancerLike extends IConstruct {
-  readonly adminPort?: number;
-  readonly loadBalancerId?: string;
-  readonly listeners?: { readonly node: { readonly id: string }; readonly port: number; readonly protocol: string }[];
-}
-
-const CUSTOM_SYNTHESIS = Symbol.for('cdktf/customSynthesis');
-
-/** Terraform-safe logical id fragment. */
-function logical(text: string): string {
-  return text.replace(/[^A-Za-z0-9_-]/g, '_');
-}
-
-/** The VM launcher bundle next to the runtime bundle (both built by scripts/build-runtime.js). */
-export function launcherBundle(runtimeBundle: string): string {
-  return path.join(path.dirname(runtimeBundle), 'local-vm.js');
 }
 
 /** The placement record of the stack's first infrastructure, in the synth output. */
@@ -102,7 +86,7 @@ export class LocalDeployer {
   private readonly placementFile: string;
 
   constructor(private readonly target: LocalTarget) {
-    this.launcher = launcherBundle(target.runtimeBundle);
+    this.launcher = hostBundlePath('local-vm');
     const stack = stackOfThisFramework(target);
     this.scope = new Construct(target, 'deploy');
     const ordinal = plansPerStack.get(stack) ?? 0;
@@ -233,11 +217,13 @@ export class LocalDeployer {
         apply_command: `if kill -0 "$(cat ${pidFile} 2>/dev/null)" 2>/dev/null; then ${reload}; else ${start}; fi`,
       };
     }
-    this.addLoadBalancerOutputs(lbLike, group, nodes);
+    addLoadBalancerOutputs(this.scope, lbLike, group, nodes);
   }
 
   /** Adds an availability group's VMs (start/stop through the local-vm launcher). */
-  public addAvailabilityGroup(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }): void {
+  public addAvailabilityGroup(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void {
+    // The program runs in its files (as it does on an SSH host), else in the project directory.
+    const cwd = files === undefined ? this.projectDir : fs.statSync(files).isDirectory() ? files : path.dirname(files);
     const group = vms[0]?.group ?? logical(ag.node.id);
     this.ags.push({ ag, group, port });
     const stateDir = this.target.stateDir;
@@ -247,42 +233,13 @@ export class LocalDeployer {
       // the provisioner can append `--instance <id>` to the option list at the end.
       const start = shellCommand([
         this.node, this.launcher, 'start', '--group', group, '--name', vm.name, '--state-dir', stateDir, '--address', vm.address,
-        '--port', String(port), '--zone', vm.zone, '--rack', vm.rack, '--cwd', this.projectDir, ...envArgs, '--command', command,
+        '--port', String(port), '--zone', vm.zone, '--rack', vm.rack, '--cwd', cwd, ...envArgs, '--command', command,
         ...args.flatMap((a) => ['--arg', a]),
       ]);
       const stop = shellCommand([this.node, this.launcher, 'stop', '--name', vm.name, '--state-dir', stateDir]);
       this.agVms[vm.name] = { address: vm.address, zone: vm.zone, rack: vm.rack, start_command: start, destroy_command: stop };
     }
-    const out = new TerraformOutput(this.outputScope(group), 'vms', {
-      description: `VMs of availability group ${ag.node.path}: name, zone, rack, endpoint (address:port)`,
-      value: vms.map((vm) => ({ name: vm.name, zone: vm.zone, rack: vm.rack, endpoint: `${vm.address}:${port}` })),
-    });
-    out.overrideLogicalId(`${logical(group)}_vms`);
-  }
-
-  private addLoadBalancerOutputs(lb: LoadBalancerLike, group: string, nodes: PlacedVm[]): void {
-    const endpoints = new TerraformOutput(this.outputScope(group), 'endpoints', {
-      description: `Per listener of ${lb.node.path}: the endpoint (address:port) of every LB node`,
-      // Listeners are added after the LB is constructed: read them at synth.
-      value: Lazy.anyValue({
-        produce: () => Object.fromEntries((lb.listeners ?? []).map((l) => [l.node.id, nodes.map((n) => `${n.address}:${l.port}`)])),
-      }),
-    });
-    endpoints.overrideLogicalId(`${logical(group)}_endpoints`);
-    const nodeList = new TerraformOutput(this.outputScope(group), 'nodes', {
-      description: `Nodes of ${lb.node.path}: name, zone, rack, address, admin endpoint`,
-      value: nodes.map((n) => ({
-        name: n.name, zone: n.zone, rack: n.rack, address: n.address,
-        admin: lb.adminPort === undefined ? null : `${n.address}:${lb.adminPort}`,
-      })),
-    });
-    nodeList.overrideLogicalId(`${logical(group)}_nodes`);
-  }
-
-  /** Outputs of one group live in their own scope: construct ids never clash with the resources'. */
-  private outputScope(group: string): Construct {
-    const outputs = (this.scope.node.tryFindChild('outputs') as Construct | undefined) ?? new Construct(this.scope, 'outputs');
-    return (outputs.node.tryFindChild(group) as Construct | undefined) ?? new Construct(outputs, group);
+    addAvailabilityGroupOutput(this.scope, ag, group, vms, port);
   }
 
   private writePlan(session: ISynthesisSession): void {
@@ -301,16 +258,4 @@ export class LocalDeployer {
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
     fs.writeFileSync(path.join(stackDir, this.placementFile), this.placementText());
   }
-}
-
-/** Registers a synth hook the way cdktf's TerraformAsset does, chaining any existing one. */
-function registerSynthesis(construct: IConstruct, fn: (session: ISynthesisSession) => void): void {
-  const existing = (construct as any)[CUSTOM_SYNTHESIS] as { onSynthesize(session: ISynthesisSession): void } | undefined;
-  const hook = {
-    onSynthesize: (session: ISynthesisSession) => {
-      existing?.onSynthesize(session);
-      fn(session);
-    },
-  };
-  Object.defineProperty(construct, CUSTOM_SYNTHESIS, { value: hook, enumerable: false, configurable: true });
 }

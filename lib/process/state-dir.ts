@@ -1,6 +1,7 @@
 /**
- * Layout of a node's state directory (`--state-dir DIR`, files under DIR/NODE/):
- * the node's own copy of its config, the staged next config, pid, logs and the admin address.
+ * Layout of an LB node's state directory (`--state-dir DIR`, files under DIR/NODE/): the
+ * node's own copy of its config, the staged next config, pid, logs and the admin address.
+ * Written once: the runtime's daemon mode writes it, the SSH host agent reads it.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -41,32 +42,6 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   const temp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(temp, data);
   fs.renameSync(temp, file);
-}
-
-export function readPid(file: string): number | null {
-  try {
-    const pid = Number(fs.readFileSync(file, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-  // A child that exited but was not reaped yet (a zombie: `start` is its parent) still
-  // answers signal 0.
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return true;
-  }
 }
 
 /** Where a running node's admin endpoint is, and the file holding its bearer token (null: none). */

@@ -1,0 +1,183 @@
+/**
+ * SshInfrastructure's props and their rules: the fleet of existing hosts the LB nodes and
+ * availability-group VMs are deployed onto over SSH. The zones and racks come from the hosts.
+ */
+import { ZoneSpec } from '../placement/types';
+import { checkIntRange, isIpv4 } from './check';
+import { IntRange, PORT } from './limits';
+import { fieldMessage } from './messages';
+import { validateTopology } from './topology';
+
+/** Who keeps the LB runtime and the VMs' programs running on a host. */
+export enum HostSupervisor {
+  /** systemd when the host booted with it (/run/systemd/system exists), else DAEMON. */
+  AUTO = 'auto',
+  /** A generated systemd unit per LB node / VM, restarted on failure. */
+  SYSTEMD = 'systemd',
+  /** The project's own daemon mode: a detached process group with a pid record; not restarted when killed. */
+  DAEMON = 'daemon',
+}
+
+/** One existing host of the fleet. */
+export interface SshHost {
+  /** Unique name of the host (used in messages, outputs and the placement record), e.g. `h1`. */
+  readonly name: string;
+  /** Its IPv4 address: where Terraform connects, and where its LB node or VM serves. */
+  readonly address: string;
+  /** The zone it stands in. */
+  readonly zone: string;
+  /** The rack it stands in (rack names are unique across zones). */
+  readonly rack: string;
+  /**
+   * SSH port.
+   * @default - the infrastructure's port
+   */
+  readonly port?: number;
+  /**
+   * SSH user.
+   * @default - the infrastructure's user
+   */
+  readonly user?: string;
+}
+
+/**
+ * The plain fields of SshInfrastructureProps.
+ * @jsii ignore
+ */
+export interface SshInfrastructureSettings {
+  /** The hosts. Zones and racks are taken from them, in the order they first appear. */
+  readonly hosts: SshHost[];
+  /**
+   * Path of the SSH private key on the machine that runs Terraform. Terraform reads it at
+   * apply time (`file()` in the connection blocks); the key itself is never written into
+   * the synthesized files nor into the Terraform state — only this path is.
+   */
+  readonly privateKeyFile: string;
+  /**
+   * SSH user on every host (a host's own `user` wins). It must be able to write installDir
+   * and, on systemd hosts, /etc/systemd/system.
+   * @default 'root'
+   */
+  readonly user?: string;
+  /**
+   * SSH port on every host (a host's own `port` wins).
+   * @default 22
+   */
+  readonly port?: number;
+  /**
+   * Where everything is installed on each host (bundles, configs, program files, state);
+   * destroy empties it.
+   * @default '/opt/cdktf-alb'
+   */
+  readonly installDir?: string;
+  /**
+   * The Node.js (>= 20) each host runs the runtime and its agent with: a name on the
+   * host's PATH or an absolute path.
+   * @default 'node'
+   */
+  readonly nodeCommand?: string;
+  /**
+   * How many VMs (LB nodes and availability-group VMs together) one host may run. Two VMs
+   * of one group (two nodes of one LB, two instances of one availability group) never share
+   * a host, whatever this says.
+   * @default 1
+   */
+  readonly vmsPerHost?: number;
+  /**
+   * Who keeps programs running on the hosts.
+   * @default HostSupervisor.AUTO
+   */
+  readonly supervisor?: HostSupervisor;
+  /**
+   * How long Terraform keeps trying to connect to a host before the deploy fails (an
+   * unreachable host, a wrong key).
+   * @default 20
+   */
+  readonly connectTimeoutSeconds?: number;
+  /**
+   * The placement record: which host each VM ran on at the last applied deploy, read back
+   * by the next synth so that VMs stay on their hosts. Relative to the project directory
+   * (where synth runs). Commit it with the code, like a lock file: a teammate or a CI
+   * machine deploying the same stack then places every VM where it already runs.
+   * @default 'alb-placement/<stack>-<id>.json'
+   */
+  readonly placementFile?: string;
+  /**
+   * Worker processes of each LB node's runtime.
+   * @default - one per core of the host
+   */
+  readonly workers?: number;
+}
+
+export const VMS_PER_HOST: IntRange = { min: 1, max: 64 };
+export const CONNECT_TIMEOUT_SECONDS: IntRange = { min: 1, max: 600 };
+export const WORKERS: IntRange = { min: 0, max: 256 };
+
+const HOST_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const USER = /^[a-z_][a-z0-9_-]{0,31}$/;
+
+/** The zones and racks of the hosts, in the order they first appear. */
+export function zonesOfHosts(hosts: readonly SshHost[]): ZoneSpec[] {
+  const zones: { name: string; racks: string[] }[] = [];
+  for (const h of hosts) {
+    let zone = zones.find((z) => z.name === h.zone);
+    if (zone === undefined) {
+      zone = { name: h.zone, racks: [] };
+      zones.push(zone);
+    }
+    if (!zone.racks.includes(h.rack)) zone.racks.push(h.rack);
+  }
+  return zones;
+}
+
+/** Field errors of the props (construct path `path`). */
+export function validateSshInfrastructure(path: string, s: SshInfrastructureSettings): string[] {
+  const errors: string[] = [];
+  if (!Array.isArray(s.hosts) || s.hosts.length === 0) {
+    return [fieldMessage(path, 'hosts', s.hosts, 'is empty', 'at least one host, e.g. [{ name: "h1", address: "10.20.0.11", zone: "az-1", rack: "r1" }]')];
+  }
+  const names = new Set<string>();
+  const endpoints = new Map<string, string>();
+  s.hosts.forEach((h, i) => {
+    const at = `hosts[${i}]`;
+    if (typeof h?.name !== 'string' || !HOST_NAME.test(h.name)) errors.push(fieldMessage(path, `${at}.name`, h?.name, 'is not a valid host name', '1..63 letters, digits, ".", "_", "-", starting with a letter or digit'));
+    else if (names.has(h.name)) errors.push(fieldMessage(path, `${at}.name`, h.name, 'is declared twice', 'unique host names'));
+    else names.add(h.name);
+    if (!isIpv4(h?.address)) errors.push(fieldMessage(path, `${at}.address`, h?.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address, e.g. "10.20.0.11"'));
+    else if (endpoints.has(h.address)) errors.push(fieldMessage(path, `${at}.address`, h.address, `is already the address of host "${endpoints.get(h.address)}"`, 'one host per address (its LB node or VM serves on it)'));
+    else endpoints.set(h.address, h.name);
+    if (h?.port !== undefined) errors.push(...checkIntRange(path, `${at}.port`, h.port, PORT));
+    if (h?.user !== undefined && (typeof h.user !== 'string' || !USER.test(h.user))) errors.push(fieldMessage(path, `${at}.user`, h.user, 'is not a user name', 'a POSIX user name, e.g. "root" or "deploy"'));
+  });
+  if (errors.length === 0) {
+    // Zone and rack names, and racks unique across zones, by the topology's own rule.
+    const zoneErrors = validateTopology(path, zonesOfHosts(s.hosts));
+    errors.push(...zoneErrors.map((e) => e.replace(`${path}: zones`, `${path}: hosts (zone/rack) → zones`)));
+  }
+  if (typeof s.privateKeyFile !== 'string' || s.privateKeyFile.trim() === '') {
+    errors.push(fieldMessage(path, 'privateKeyFile', s.privateKeyFile, 'is empty', 'the path of the SSH private key on the machine that runs Terraform'));
+  } else if (/PRIVATE KEY|\n/.test(s.privateKeyFile)) {
+    // Never echo it: it may be the key itself.
+    errors.push(fieldMessage(path, 'privateKeyFile', '<redacted>', 'looks like the contents of a key, not a path', 'the path of the key file (the key must not go into the synthesized files)'));
+  }
+  if (s.user !== undefined && (typeof s.user !== 'string' || !USER.test(s.user))) errors.push(fieldMessage(path, 'user', s.user, 'is not a user name', 'a POSIX user name, e.g. "root"'));
+  if (s.port !== undefined) errors.push(...checkIntRange(path, 'port', s.port, PORT));
+  if (s.installDir !== undefined) {
+    const ok = typeof s.installDir === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(s.installDir) && !s.installDir.split('/').includes('..') &&
+      s.installDir.split('/').filter(Boolean).length >= 2;
+    if (!ok) errors.push(fieldMessage(path, 'installDir', s.installDir, 'is not allowed', 'an absolute path at least two levels deep of letters, digits, ".", "_", "-", e.g. "/opt/cdktf-alb" (destroy empties it)'));
+  }
+  if (s.nodeCommand !== undefined && (typeof s.nodeCommand !== 'string' || !/^[A-Za-z0-9._/+-]+$/.test(s.nodeCommand))) {
+    errors.push(fieldMessage(path, 'nodeCommand', s.nodeCommand, 'is not a program name or path', 'e.g. "node" or "/usr/local/bin/node"'));
+  }
+  if (s.vmsPerHost !== undefined) errors.push(...checkIntRange(path, 'vmsPerHost', s.vmsPerHost, VMS_PER_HOST));
+  if (s.supervisor !== undefined && !Object.values(HostSupervisor).includes(s.supervisor)) {
+    errors.push(fieldMessage(path, 'supervisor', s.supervisor, 'is not a HostSupervisor', 'HostSupervisor.AUTO, HostSupervisor.SYSTEMD, HostSupervisor.DAEMON'));
+  }
+  if (s.connectTimeoutSeconds !== undefined) errors.push(...checkIntRange(path, 'connectTimeoutSeconds', s.connectTimeoutSeconds, CONNECT_TIMEOUT_SECONDS, 'seconds'));
+  if (s.workers !== undefined) errors.push(...checkIntRange(path, 'workers', s.workers, WORKERS));
+  if (s.placementFile !== undefined && (typeof s.placementFile !== 'string' || s.placementFile.trim() === '')) {
+    errors.push(fieldMessage(path, 'placementFile', s.placementFile, 'is empty', 'a file path relative to the project directory'));
+  }
+  return errors;
+}
