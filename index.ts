@@ -14,3 +14,5 @@ export * from './constructs/backend-service';
 export * from './constructs/listener';
 export * from './constructs/load-balancer';
 export * from './constructs/warnings';
+export * from './constructs/infrastructure/aws/aws-infrastructure';
+export { AwsProvider, AwsProviderProps } from './constructs/infrastructure/aws/provider';
