@@ -192,8 +192,10 @@ export class Ec2Instance extends AwsResource {
       vpc_security_group_ids: a.vpcSecurityGroupIds, key_name: a.keyName, iam_instance_profile: a.iamInstanceProfile,
       placement_group: a.placementGroup, placement_partition_number: a.placementPartitionNumber,
       associate_public_ip_address: a.associatePublicIpAddress,
-      // Stable text (bucket, keys, names; no hashes): config changes travel through S3, not here.
-      user_data: a.userData, user_data_replace_on_change: false,
+      // User data runs at first boot only, so a change of it (a new program, a renamed VM)
+      // must be a new instance. Its text holds names only, never a hash: config changes
+      // travel through S3 and never replace an instance.
+      user_data: a.userData, user_data_replace_on_change: true,
       tags: a.tags,
     }, meta);
   }

@@ -14,9 +14,9 @@
  *    `alb-program.service` runs the machine template's command there with HOST, PORT,
  *    VM_NAME, VM_ZONE, VM_RACK and the template's env.
  *
- * The script's text depends only on names (bucket, keys, VM): never on a hash. Terraform
- * updates an instance's user_data by stopping and starting it; config changes travel
- * through S3 instead, so they reach running nodes without replacing or stopping them.
+ * The script's text depends only on names (bucket, keys, VM) and the machine template: never
+ * on a hash. It runs at first boot only, so a change of it replaces the instance; config
+ * changes travel through S3 instead, so they reach running nodes without replacing them.
  *
  * Three environment variables let the same script run outside EC2 (the tests do): ALB_ROOT
  * (prefix of every path it writes), ALB_S3_ENDPOINT (an S3 API stand-in, passed to the AWS

@@ -54,7 +54,7 @@ maybe('AwsInfrastructure: terraform validate and offline plan (two zones, three 
       expect(i.values.placement_partition_number).toBe(Number(rack.slice(-1)));
       expect(i.values.instance_type).toBe('t3.micro');
       expect(i.values.ami).toBe('ami-0123456789abcdef0');
-      expect(i.values.user_data_replace_on_change).toBe(false);
+      expect(i.values.user_data_replace_on_change).toBe(true);
       expect(i.values.tags.Name).toMatch(new RegExp(`^${i.values.tags['alb:group']}-${zone}-${rack}-\\d+$`));
       expect(i.values.tags.project).toBe('cdktf-alb-test');
       expect(i.values.tags['alb:infrastructure']).toBe('aws/cloud');
