@@ -166,7 +166,7 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
       this.instance(vm, userDataScript({
         role: 'ag-vm', vm: vm.name, zone: vm.zone, rack: vm.rack, address: vm.address, region: this.region, bucket: this.bucket,
         syncIntervalSeconds: this.settings.syncIntervalSeconds, programKey: program ? this.programKey : undefined, command, args, port, env,
-      }), false, program ? [program] : []);
+      }), undefined, program ? [program] : []);
     }
     const out = new TerraformOutput(this.outputScope(group), 'vms', {
       description: `VMs of availability group ${ag.node.path}: name, zone, rack, instance, endpoint (address:port)`,

@@ -81,8 +81,9 @@ export interface AwsInfrastructureProps {
    */
   readonly bucket?: string;
   /**
-   * Give LB nodes a public address (their subnets must route to an internet gateway).
-   * @default false
+   * Give LB nodes a public address (true; their subnets must route to an internet gateway)
+   * or none (false). Availability-group VMs always follow their subnet's setting.
+   * @default - the subnet's setting (map_public_ip_on_launch)
    */
   readonly publicLoadBalancerNodes?: boolean;
   /**

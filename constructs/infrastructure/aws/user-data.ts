@@ -233,12 +233,18 @@ ALB_EOF
     mv "$ROOT/etc/systemd-alb-sync.timer" /etc/systemd/system/alb-sync.timer
     systemctl daemon-reload
     systemctl enable alb-node.service
-    /opt/alb/bin/alb-sync
+    # A fresh instance profile can take a while to reach the VM: the timer retries.
+    /opt/alb/bin/alb-sync || log "first sync failed; alb-sync.timer retries every $ALB_SYNC_SECONDS s"
     systemctl enable --now alb-sync.timer
   fi
 else
   if [ -n "$ALB_PROGRAM_KEY" ]; then
-    "$ROOT/opt/alb/bin/alb-s3" get "$ALB_PROGRAM_KEY" "$ROOT/opt/alb/program.zip"
+    # Retried: a fresh instance profile can take a while to reach the VM.
+    for attempt in $(seq 1 60); do
+      "$ROOT/opt/alb/bin/alb-s3" get "$ALB_PROGRAM_KEY" "$ROOT/opt/alb/program.zip" && break
+      [ "$attempt" = 60 ] && { log "cannot fetch s3://$ALB_BUCKET/$ALB_PROGRAM_KEY"; exit 1; }
+      sleep 5
+    done
     python3 -m zipfile -e "$ROOT/opt/alb/program.zip" "$ROOT/opt/alb/program/" || unzip -o "$ROOT/opt/alb/program.zip" -d "$ROOT/opt/alb/program"
   fi
   if [ "$SYSTEMD" = 0 ]; then

@@ -14,6 +14,8 @@ test('examples/aws: 4 LB nodes and 6 AG VMs over 2 zones × 3 partitions, progra
   expect(instances).toHaveLength(10);
   expect(new Set(instances.map((i) => `${i.tags['alb:zone']}/${i.placement_partition_number}`)).size).toBe(6);
   expect(instances.filter((i) => i.associate_public_ip_address === true)).toHaveLength(4);
+  // EC2 takes at most 16 KiB of user data.
+  for (const i of instances) expect(Buffer.byteLength(i.user_data)).toBeLessThan(16 * 1024);
   expect(Object.values(json.resource.aws_placement_group)).toMatchObject([{ strategy: 'partition', partition_count: 3 }]);
   const keys = (Object.values(json.resource.aws_s3_object) as any[]).map((o) => o.key.replace(/^cdktf-alb\/[0-9a-f]{12}\//, '')).sort();
   expect(keys).toEqual(['configs/web.json', 'program.zip', 'runtime/alb-runtime.js']);
