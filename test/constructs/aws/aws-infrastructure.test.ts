@@ -100,3 +100,21 @@ describe('AwsInfrastructure placement', () => {
     expect(userData(a)).toEqual(userData(b));
   });
 });
+
+describe('AwsInfrastructure files and image', () => {
+  test('a programDir that is not a directory fails naming the field', () => {
+    expect(thrown(() => awsWorld({ programDir: '/nonexistent/program' })))
+      .toContain('aws/cloud: programDir "/nonexistent/program" is not a directory; allowed: a directory of program files');
+  });
+
+  test('an SSM parameter image is read by a data source and used as every instance\'s AMI', () => {
+    const w = awsWorld({ image: '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64', instanceType: 'c7g.large' });
+    const json = JSON.parse(Testing.synth(w.stack));
+    const [[name, data]] = Object.entries(json.data.aws_ssm_parameter) as [string, any][];
+    expect(data.name).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
+    for (const i of Object.values(json.resource.aws_instance) as any[]) {
+      expect(i.ami).toBe(`\${data.aws_ssm_parameter.${name}.insecure_value}`);
+      expect(i.instance_type).toBe('c7g.large');
+    }
+  });
+});

@@ -5,8 +5,10 @@
  * listening; the plan reads nothing remote). Asserts the planned instances' subnets,
  * partitions, addresses and tags from `terraform show -json`.
  */
+import * as fs from 'fs';
 import * as path from 'path';
-import { App } from 'cdktf';
+import { App, LocalBackend } from 'cdktf';
+import { AwsExampleSettings, AwsExampleStack } from '../../../examples/aws/stack';
 import { MIRROR_ABSENT_MESSAGE, MIRROR_PRESENT, awsWorld, synthStack, tempDir, terraform, terraformEnv } from '../../constructs/aws/world';
 
 const SUBNETS = ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'];
@@ -93,4 +95,23 @@ maybe('AwsInfrastructure: terraform validate and offline plan (two zones, three 
     expect(ports).toEqual(['8080:self', '80:0.0.0.0/0', '9900:self']);
     expect(planned.filter((r) => r.type === 'aws_iam_instance_profile')).toHaveLength(1);
   });
+});
+
+maybe('examples/aws: terraform validate (SSM image parameter, program zip, public LB nodes)', () => {
+  test('the example stack is valid for the real provider schema', () => {
+    const tmp = tempDir('alb-aws-example-');
+    try {
+      const settings = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../examples/aws/settings.example.json'), 'utf8')) as AwsExampleSettings;
+      const app = new App({ outdir: path.join(tmp.dir, 'cdktf.out') });
+      const stack = new AwsExampleStack(app, 'aws-example', settings);
+      new LocalBackend(stack, { path: 'terraform.tfstate' });
+      app.synth();
+      const dir = path.join(app.outdir, 'stacks', 'aws-example');
+      const env = terraformEnv(tmp.dir);
+      terraform(dir, env, ['init', '-input=false', '-no-color']);
+      expect(terraform(dir, env, ['validate', '-no-color'])).toContain('The configuration is valid');
+    } finally {
+      tmp.remove();
+    }
+  }, 180_000);
 });
