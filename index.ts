@@ -17,3 +17,5 @@ export * from './constructs/url-map';
 export * from './constructs/load-balancer';
 export * from './constructs/warnings';
 export * from './constructs/testing';
+export * from './constructs/infrastructure/aws/aws-infrastructure';
+export { AwsProvider, AwsProviderProps } from './constructs/infrastructure/aws/provider';

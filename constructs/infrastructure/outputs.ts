@@ -23,7 +23,7 @@ export function logical(text: string): string {
 export type VmDetails = (vm: PlacedVm) => { [key: string]: string };
 
 /** Outputs of one group live in their own scope: construct ids never clash with the resources'. */
-function outputScope(scope: Construct, group: string): Construct {
+export function outputScope(scope: Construct, group: string): Construct {
   const outputs = (scope.node.tryFindChild('outputs') as Construct | undefined) ?? new Construct(scope, 'outputs');
   return (outputs.node.tryFindChild(group) as Construct | undefined) ?? new Construct(outputs, group);
 }

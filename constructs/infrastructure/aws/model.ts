@@ -1,0 +1,308 @@
+/**
+ * AwsInfrastructure's props, their rules and the address plan: pure functions (no cdktf),
+ * every message in the project's one format (`<path>: <field> <value> <problem>; allowed: ...`).
+ *
+ * Zones are availability zones, each with one subnet whose CIDR is known at synth: a VM's
+ * private address is fixed at synth (LB configs name their targets by address, and the
+ * configs are written at synth), taken from its zone's subnet by the address plan below.
+ * Racks are partitions 1..7 of one partition placement group.
+ */
+import { Token } from 'cdktf';
+import { ipv4ToInt, parseCidr } from '../../../lib/model/check';
+import { fieldMessage } from '../../../lib/model/messages';
+import { PlacedVm, ZoneSpec } from '../../../lib/placement/types';
+
+/** An availability zone of an AwsInfrastructure. */
+export interface AwsZone {
+  /** The availability zone, e.g. `eu-west-1a`; also the zone's name in placement and tags. */
+  readonly availabilityZone: string;
+  /** The subnet (in that zone) the zone's VMs are launched in. May be a token. */
+  readonly subnetId: string;
+  /**
+   * The subnet's IPv4 CIDR block, literal: VM addresses are taken from it at synth
+   * (see `addressOffset`).
+   */
+  readonly subnetCidr: string;
+  /**
+   * Racks in this zone: partitions 1..racks of the partition placement group.
+   * @default 3 with rackSpread, 1 without
+   */
+  readonly racks?: number;
+}
+
+/** Properties of AwsInfrastructure. */
+export interface AwsInfrastructureProps {
+  /** The availability zones, each with its subnet. */
+  readonly zones: AwsZone[];
+  /**
+   * Spread each zone's VMs over racks: partitions of a partition placement group. Turn off
+   * for instance types or accounts without placement groups; then there is one rack per zone.
+   * @default true
+   */
+  readonly rackSpread?: boolean;
+  /**
+   * EC2 instance type of every VM.
+   * @default 't3.small'
+   */
+  readonly instanceType?: string;
+  /**
+   * The image: an AMI id (`ami-...`) or the name of an SSM parameter holding one (starting
+   * with `/`). Needs Node.js ≥ 20 (installed with dnf or apt-get when missing), the AWS CLI,
+   * systemd and cloud-init.
+   * @default '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64'
+   */
+  readonly image?: string;
+  /**
+   * An EC2 key pair for SSH access.
+   * @default - none
+   */
+  readonly keyName?: string;
+  /**
+   * Security groups of every VM. Leave out to have one generated (needs vpcId): listener
+   * ports open to anyone, availability-group ports and the admin port only to the group's
+   * own members, all egress.
+   * @default - a generated group
+   */
+  readonly securityGroupIds?: string[];
+  /**
+   * The VPC of the subnets, for the generated security group.
+   * @default - required when securityGroupIds is left out
+   */
+  readonly vpcId?: string;
+  /**
+   * The instance profile of every VM; it must allow s3:GetObject on the bucket's objects
+   * under this infrastructure's prefix.
+   * @default - a generated role and profile allowing exactly that
+   */
+  readonly instanceProfile?: string;
+  /**
+   * The bucket holding the runtime bundle, the LB configs and the program files.
+   * @default - a generated bucket (emptied on destroy)
+   */
+  readonly bucket?: string;
+  /**
+   * Give LB nodes a public address (true; their subnets must route to an internet gateway)
+   * or none (false). Availability-group VMs always follow their subnet's setting.
+   * @default - the subnet's setting (map_public_ip_on_launch)
+   */
+  readonly publicLoadBalancerNodes?: boolean;
+  /**
+   * A directory shipped to every availability-group VM as its working directory
+   * (/opt/alb/program): the program the machine template runs.
+   * @default - none (the template's command must be on the image)
+   */
+  readonly programDir?: string;
+  /**
+   * The first host offset in each subnet that VMs take (AWS reserves the first four).
+   * @default 10
+   */
+  readonly addressOffset?: number;
+  /**
+   * Addresses each group (an LB's nodes, an availability group's VMs) gets in each zone:
+   * group g (declaration order, from 0) owns offsets addressOffset + g × addressesPerGroup
+   * onward. Groups grow within their block without moving anyone.
+   * @default 16
+   */
+  readonly addressesPerGroup?: number;
+  /**
+   * How often a node checks the config object for changes.
+   * @default 15
+   */
+  readonly syncIntervalSeconds?: number;
+  /**
+   * Tags on every resource (besides Name and the alb:* tags).
+   * @default {}
+   */
+  readonly tags?: { [key: string]: string };
+  /**
+   * The load-balancer runtime bundle LB nodes run.
+   * @default - dist/runtime/alb-runtime.js of this package
+   */
+  readonly runtimeBundle?: string;
+}
+
+export const MAX_PARTITIONS = 7;
+export const DEFAULT_IMAGE = '/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64';
+export const DEFAULT_INSTANCE_TYPE = 't3.small';
+
+const AZ = /^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9-]+$/;
+const AMI = /^ami-[0-9a-f]{8,17}$/;
+const SSM_NAME = /^\/[A-Za-z0-9_.\-/]+$/;
+const TAG_KEY = /^(?!aws:)[\p{L}\p{N}\s_.:/=+\-@]{1,128}$/u;
+
+/** The props with defaults applied. */
+export interface ResolvedAwsProps {
+  readonly zones: { availabilityZone: string; subnetId: string; subnetCidr: string; racks: number }[];
+  readonly rackSpread: boolean;
+  readonly instanceType: string;
+  readonly image: string;
+  readonly addressOffset: number;
+  readonly addressesPerGroup: number;
+  readonly syncIntervalSeconds: number;
+}
+
+function intIn(path: string, field: string, value: unknown, min: number, max: number, what: string): string[] {
+  if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max) return [];
+  return [fieldMessage(path, field, value, `is not ${what}`, `an integer ${min}..${max}`)];
+}
+
+function literal(path: string, field: string, value: unknown): string[] {
+  return typeof value === 'string' && Token.isUnresolved(value)
+    ? [fieldMessage(path, field, '<token>', 'is an unresolved Terraform token', 'a literal value (VM addresses are planned at synth)')]
+    : [];
+}
+
+/** Every problem of the props; empty when they are usable. */
+export function validateAwsProps(path: string, p: AwsInfrastructureProps): string[] {
+  const errors: string[] = [];
+  const rackSpread = p.rackSpread ?? true;
+  const addressOffset = p.addressOffset ?? 10;
+  const perGroup = p.addressesPerGroup ?? 16;
+  errors.push(...intIn(path, 'addressOffset', addressOffset, 4, 65_000, 'a host offset past the four addresses AWS reserves'));
+  errors.push(...intIn(path, 'addressesPerGroup', perGroup, 1, 65_000, 'a positive block size'));
+  errors.push(...intIn(path, 'syncIntervalSeconds', p.syncIntervalSeconds ?? 15, 5, 3600, 'a polling interval in seconds'));
+  if (!Array.isArray(p.zones) || p.zones.length === 0) {
+    errors.push(fieldMessage(path, 'zones', p.zones, 'is empty', 'at least one { availabilityZone, subnetId, subnetCidr }'));
+    return errors;
+  }
+  const seen = new Set<string>();
+  p.zones.forEach((z, i) => {
+    const f = `zones[${i}]`;
+    if (typeof z?.availabilityZone !== 'string' || !AZ.test(z.availabilityZone)) {
+      errors.push(fieldMessage(path, `${f}.availabilityZone`, z?.availabilityZone, 'is not an availability zone name', 'a literal zone name such as "eu-west-1a"'));
+    } else if (seen.has(z.availabilityZone)) {
+      errors.push(fieldMessage(path, `${f}.availabilityZone`, z.availabilityZone, 'is listed twice', 'each availability zone once'));
+    } else {
+      seen.add(z.availabilityZone);
+    }
+    if (typeof z?.subnetId !== 'string' || (!Token.isUnresolved(z.subnetId) && !/^subnet-[0-9a-f]{8,17}$/.test(z.subnetId))) {
+      errors.push(fieldMessage(path, `${f}.subnetId`, z?.subnetId, 'is not a subnet id', '"subnet-" and 8..17 hex digits, or a token such as a subnet resource\'s id'));
+    }
+    const literalCidr = literal(path, `${f}.subnetCidr`, z?.subnetCidr);
+    errors.push(...literalCidr);
+    const cidr = parseCidr(z?.subnetCidr);
+    if (literalCidr.length === 0 && (cidr === undefined || cidr.prefixLength < 16 || cidr.prefixLength > 28)) {
+      errors.push(fieldMessage(path, `${f}.subnetCidr`, z?.subnetCidr, 'is not a subnet CIDR block', 'an IPv4 block /16../28 with zero host bits, as AWS allows for subnets'));
+    }
+    if (z?.racks !== undefined) {
+      if (rackSpread) {
+        errors.push(...intIn(path, `${f}.racks`, z.racks, 1, MAX_PARTITIONS, 'a partition count'));
+      } else if (z.racks !== 1) {
+        errors.push(fieldMessage(path, `${f}.racks`, z.racks, 'needs rackSpread (partitions of a placement group are the racks)', '1 or left out when rackSpread is false'));
+      }
+    }
+  });
+  if (p.instanceType !== undefined && (typeof p.instanceType !== 'string' || (!Token.isUnresolved(p.instanceType) && !INSTANCE_TYPE.test(p.instanceType)))) {
+    errors.push(fieldMessage(path, 'instanceType', p.instanceType, 'is not an instance type', 'a family and size such as "t3.small" or "c7g.large"'));
+  }
+  if (p.image !== undefined && (typeof p.image !== 'string' || (!Token.isUnresolved(p.image) && !AMI.test(p.image) && !SSM_NAME.test(p.image)))) {
+    errors.push(fieldMessage(path, 'image', p.image, 'is neither an AMI id nor an SSM parameter name', '"ami-" and 8..17 hex digits, or a parameter name starting with "/"'));
+  }
+  if (p.keyName !== undefined && (typeof p.keyName !== 'string' || p.keyName.length === 0 || p.keyName.length > 255)) {
+    errors.push(fieldMessage(path, 'keyName', p.keyName, 'is not a key pair name', '1..255 characters, or leave it out'));
+  }
+  if (p.securityGroupIds !== undefined) {
+    if (!Array.isArray(p.securityGroupIds) || p.securityGroupIds.length === 0 || p.securityGroupIds.length > 5) {
+      errors.push(fieldMessage(path, 'securityGroupIds', p.securityGroupIds, 'is not a list of 1..5 groups', '1..5 security group ids, or leave it out for a generated group'));
+    } else {
+      p.securityGroupIds.forEach((g, i) => {
+        if (typeof g !== 'string' || (!Token.isUnresolved(g) && !/^sg-[0-9a-f]{8,17}$/.test(g))) {
+          errors.push(fieldMessage(path, `securityGroupIds[${i}]`, g, 'is not a security group id', '"sg-" and 8..17 hex digits, or a token'));
+        }
+      });
+    }
+  } else if (typeof p.vpcId !== 'string' || (!Token.isUnresolved(p.vpcId) && !/^vpc-[0-9a-f]{8,17}$/.test(p.vpcId))) {
+    errors.push(fieldMessage(path, 'vpcId', p.vpcId, 'is needed for the generated security group', 'a VPC id ("vpc-" and 8..17 hex digits, or a token), or give securityGroupIds'));
+  }
+  for (const [key, value] of Object.entries(p.tags ?? {})) {
+    if (!TAG_KEY.test(key) || key.startsWith('alb:') || key === 'Name') {
+      errors.push(fieldMessage(path, `tags key`, key, 'is not a tag key this infrastructure leaves to you', '1..128 characters, not starting with "aws:" or "alb:", not "Name"'));
+    }
+    if (typeof value !== 'string' || value.length > 256) {
+      errors.push(fieldMessage(path, `tags.${key}`, value, 'is not a tag value', 'a string of at most 256 characters'));
+    }
+  }
+  return errors;
+}
+
+/** Applies the defaults (props already validated). */
+export function resolveAwsProps(p: AwsInfrastructureProps): ResolvedAwsProps {
+  const rackSpread = p.rackSpread ?? true;
+  return {
+    zones: p.zones.map((z) => ({ availabilityZone: z.availabilityZone, subnetId: z.subnetId, subnetCidr: z.subnetCidr, racks: z.racks ?? (rackSpread ? 3 : 1) })),
+    rackSpread,
+    instanceType: p.instanceType ?? DEFAULT_INSTANCE_TYPE,
+    image: p.image ?? DEFAULT_IMAGE,
+    addressOffset: p.addressOffset ?? 10,
+    addressesPerGroup: p.addressesPerGroup ?? 16,
+    syncIntervalSeconds: p.syncIntervalSeconds ?? 15,
+  };
+}
+
+/** The rack name of partition n (1-based) of a zone: unique across the topology. */
+export function rackName(availabilityZone: string, partition: number): string {
+  return `${availabilityZone}-p${partition}`;
+}
+
+/** The placement topology: zone = availability zone, rack = partition. */
+export function topologyOf(props: ResolvedAwsProps): ZoneSpec[] {
+  return props.zones.map((z) => ({
+    name: z.availabilityZone,
+    racks: Array.from({ length: z.racks }, (_, i) => rackName(z.availabilityZone, i + 1)),
+  }));
+}
+
+/** The 1-based partition of a rack name made by rackName. */
+export function partitionOf(rack: string): number {
+  return Number(/-p(\d+)$/.exec(rack)?.[1]);
+}
+
+function intToIpv4(value: number): string {
+  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
+}
+
+/**
+ * Gives each VM of a placed group its private address: group `ordinal` (0-based) owns, in
+ * each zone's subnet, the offsets addressOffset + ordinal × addressesPerGroup onward; the
+ * k-th VM of the group in that zone (by index) takes the k-th. Throws a message naming the
+ * infrastructure when a block does not fit (group too big or subnet too small).
+ */
+export function addressVms(path: string, props: ResolvedAwsProps, ordinal: number, vms: PlacedVm[]): PlacedVm[] {
+  const perZone = new Map<string, number>();
+  const problems: string[] = [];
+  const out = [...vms].sort((a, b) => a.index - b.index).map((vm) => {
+    const slot = perZone.get(vm.zone) ?? 0;
+    perZone.set(vm.zone, slot + 1);
+    const zone = props.zones.find((z) => z.availabilityZone === vm.zone);
+    const cidr = parseCidr(zone?.subnetCidr);
+    if (zone === undefined || cidr === undefined) throw new Error(`${path}: zone ${vm.zone} of VM ${vm.name} has no subnet`);
+    if (slot >= props.addressesPerGroup) {
+      problems.push(fieldMessage(path, 'addressesPerGroup', props.addressesPerGroup, `is too small for group "${vm.group}" (more VMs in zone ${vm.zone})`, `at least the VMs one group has in one zone`));
+    }
+    const offset = props.addressOffset + ordinal * props.addressesPerGroup + slot;
+    const size = 2 ** (32 - cidr.prefixLength);
+    if (offset >= size - 1) {
+      problems.push(fieldMessage(path, `subnetCidr of ${vm.zone}`, zone.subnetCidr, `has no host offset ${offset} for VM ${vm.name} (group ${ordinal + 1}, addressOffset ${props.addressOffset}, addressesPerGroup ${props.addressesPerGroup})`, `a larger subnet, or smaller addressOffset/addressesPerGroup (the last address is AWS's)`));
+    }
+    return { ...vm, address: intToIpv4(cidr.network + offset) };
+  });
+  if (problems.length > 0) throw new AddressPlanError([...new Set(problems)]);
+  return out;
+}
+
+/** A group the subnets cannot hold. */
+export class AddressPlanError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(problems.join('\n'));
+    this.name = 'AddressPlanError';
+  }
+}
+
+/** Whether an address lies in a literal CIDR (for tests and checks). */
+export function inSubnet(address: string, cidr: string): boolean {
+  const c = parseCidr(cidr);
+  if (c === undefined) return false;
+  const v = ipv4ToInt(address);
+  return v >= c.network && v < c.network + 2 ** (32 - c.prefixLength);
+}
