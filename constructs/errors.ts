@@ -1,10 +1,22 @@
-/** How the constructs report problems: literal mistakes throw at once, listing all of them. */
+/**
+ * How the constructs report problems: every problem of the app in one synth.
+ *
+ * A prop that is wrong on its face does not throw when the construct is created: its issues
+ * (lib/model/messages.ts) are recorded on the construct, with the place in the user's source
+ * that created it (or called the method), and the construct's validation reports them at
+ * synth together with the whole-tree rules. So one `cdktf synth` lists every problem of the
+ * stack, each as `<construct path>: <field> <value> <problem>; allowed: <…> (at <file:line:col>)`.
+ * Only the static factories (Certificate.fromFiles, MachineTemplate.command), which have no
+ * construct to record on, and lookups that must return a value (ag.instance(i)) throw at once.
+ */
 import { Token } from 'cdktf';
-import { fieldMessage } from '../lib/model/messages';
+import { IConstruct } from 'constructs';
+import { formatValue, Issue, issue, IssueError, MISSING, renderIssue } from '../lib/model/messages';
+import { userSourceSite } from './source-site';
 
-/** Thrown for props that are wrong on their face; the message lists every such problem. */
+/** Thrown for problems that cannot wait for synth; the message lists every such problem. */
 export class AlbValidationError extends Error {
-  /** The individual problems, one message each (`<path>: <field> <value> <problem>; allowed: ...`). */
+  /** The individual problems, one line each (`<where>: <field> <value> <problem>; allowed: ...`). */
   public readonly problems: string[];
 
   constructor(problems: string[]) {
@@ -14,9 +26,63 @@ export class AlbValidationError extends Error {
   }
 }
 
-/** Throws an AlbValidationError when there are problems. */
-export function throwIfProblems(problems: string[]): void {
-  if (problems.length > 0) throw new AlbValidationError(problems);
+/** Throws an AlbValidationError when there are issues. */
+export function throwIfIssues(issues: readonly Issue[]): void {
+  if (issues.length > 0) throw new AlbValidationError(issues.map((i) => renderIssue(i)));
+}
+
+/** An issue as a construct reports it: the one rendering, and where in the user's source it arose. */
+export function renderIssueAt(i: Issue, site: string | undefined): string {
+  return site === undefined ? renderIssue(i) : `${renderIssue(i)} (at ${site})`;
+}
+
+interface Recorded {
+  readonly issue: Issue;
+  readonly site: string | undefined;
+}
+
+const recorded = new WeakMap<IConstruct, Recorded[]>();
+const creationSites = new WeakMap<IConstruct, string | undefined>();
+
+/**
+ * Records issues on a construct, to be reported by its validation at synth. `site` is the
+ * user's source line responsible (default: the first caller outside this library).
+ */
+export function recordIssues(scope: IConstruct, issues: readonly Issue[], site?: string): void {
+  if (issues.length === 0) return;
+  let list = recorded.get(scope);
+  if (list === undefined) {
+    const own: Recorded[] = [];
+    list = own;
+    recorded.set(scope, own);
+    scope.node.addValidation({ validate: () => own.map((r) => renderIssueAt(r.issue, r.site)) });
+  }
+  const where = site ?? userSourceSite();
+  list.push(...issues.map((i) => ({ issue: i, site: where })));
+}
+
+/** Whether issues were recorded on the construct. */
+export function hasRecordedIssues(scope: IConstruct): boolean {
+  return recorded.has(scope);
+}
+
+/** The rendered issues recorded on these constructs. */
+export function recordedProblems(scopes: Iterable<IConstruct>): string[] {
+  const out: string[] = [];
+  for (const scope of new Set(scopes)) {
+    for (const r of recorded.get(scope) ?? []) out.push(renderIssueAt(r.issue, r.site));
+  }
+  return out;
+}
+
+/** Remembers where in the user's source a construct was created (call first thing in its constructor). */
+export function rememberCreationSite(scope: IConstruct): void {
+  creationSites.set(scope, userSourceSite());
+}
+
+/** Where in the user's source the construct was created, if known. */
+export function creationSite(scope: IConstruct): string | undefined {
+  return creationSites.get(scope);
 }
 
 /**
@@ -24,14 +90,28 @@ export function throwIfProblems(problems: string[]): void {
  * variable, a resource attribute) cannot stand in for a port or a weight. Walks plain
  * objects and arrays of props; construct references are not walked.
  */
-export function tokenProblems(path: string, field: string, value: unknown, depth = 0): string[] {
+export function tokenIssues(path: string, field: string, value: unknown, depth = 0): Issue[] {
   if (depth > 4 || value === undefined || value === null) return [];
   if ((typeof value === 'string' || typeof value === 'number') && Token.isUnresolved(value)) {
-    return [fieldMessage(path, field, '<token>', 'is an unresolved Terraform token', 'a literal value (the LB config is written at synth time)')];
+    return [issue(path, field, '<token>', 'is an unresolved Terraform token', 'a literal value (the LB config is written at synth time)')];
   }
-  if (Array.isArray(value)) return value.flatMap((v, i) => tokenProblems(path, `${field}[${i}]`, v, depth + 1));
+  if (Array.isArray(value)) return value.flatMap((v, i) => tokenIssues(path, `${field}[${i}]`, v, depth + 1));
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => tokenProblems(path, field ? `${field}.${k}` : k, v, depth + 1));
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => tokenIssues(path, field ? `${field}.${k}` : k, v, depth + 1));
   }
   return [];
 }
+
+/**
+ * A planner refusal (lib/placement throws IssueErrors about its own group) as an issue of the
+ * construct that asked for the placement.
+ */
+export function placementIssue(where: string, what: string, err: unknown): Issue {
+  const cause = err instanceof IssueError && err.issues.length > 0 ? err.issues[0] : undefined;
+  if (cause === undefined) {
+    return issue(where, '', MISSING, `the infrastructure cannot place ${what}: ${(err as Error).message}`, 'a placement the infrastructure can make');
+  }
+  const subject = [cause.field, cause.value === MISSING ? '' : formatValue(cause.value)].filter((p) => p !== '').join(' ');
+  return issue(where, '', MISSING, `the infrastructure cannot place ${what}: ${subject} ${cause.problem}`, cause.allowed);
+}
+

@@ -1,5 +1,6 @@
 /** Availability-group fields: instance count, default weight and zones. */
 import { checkIntRange } from './check';
+import { Issue } from './messages';
 import * as limits from './limits';
 import { validateZoneSelection } from './topology';
 
@@ -59,7 +60,7 @@ export interface AvailabilityGroupModel {
 }
 
 export function resolveAvailabilityGroup(spec: AvailabilityGroupSpec, infrastructureZones: readonly string[]):
-{ instanceCount: number; defaultWeight: number; errors: string[] } {
+{ instanceCount: number; defaultWeight: number; errors: Issue[] } {
   const instanceCount = spec.instanceCount ?? limits.DEFAULT_INSTANCE_COUNT;
   const defaultWeight = spec.defaultWeight ?? limits.DEFAULT_WEIGHT;
   const errors = [

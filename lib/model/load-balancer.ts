@@ -9,7 +9,7 @@ import { CertificateModel, SniCertificateModel } from './certificate';
 import { BackendProtocol, ListenerProtocol } from './enums';
 import * as limits from './limits';
 import { isHttpListener, ListenerModel, usesTls } from './listener';
-import { fieldMessage, ModelWarning, ValidationResult, withArticle } from './messages';
+import { issue, Issue, ModelWarning, renderIssue, ValidationResult, withArticle } from './messages';
 import { TargetModel } from './target';
 import { validateZoneSelection } from './topology';
 import { VpcModel } from './vpc';
@@ -90,7 +90,7 @@ export interface LoadBalancerSpec extends LoadBalancerSettings {
 }
 
 export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones: readonly string[]):
-{ nodesPerZone: number; adminPort: number; quotas: QuotasModel; errors: string[]; warnings: ModelWarning[] } {
+{ nodesPerZone: number; adminPort: number; quotas: QuotasModel; errors: Issue[]; warnings: ModelWarning[] } {
   const { path } = spec;
   const nodesPerZone = spec.nodesPerZone ?? limits.DEFAULT_NODES_PER_ZONE;
   const adminPort = spec.adminPort ?? limits.DEFAULT_ADMIN_PORT;
@@ -102,12 +102,12 @@ export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones:
   ];
   for (const [name, value] of Object.entries(quotas)) {
     if (!isInteger(value) || value < 1) {
-      errors.push(fieldMessage(path, `quotas.${name}`, value, 'is not a positive integer',
+      errors.push(issue(path, `quotas.${name}`, value, 'is not a positive integer',
         `an integer >= 1 (JD Cloud's default is ${(limits.DEFAULT_QUOTAS as Record<string, number>)[name]})`));
     }
   }
   if (spec.cookieSecret !== undefined && (typeof spec.cookieSecret !== 'string' || !/^[0-9a-f]{64,}$/.test(spec.cookieSecret))) {
-    errors.push(fieldMessage(path, 'cookieSecret', '<redacted>', 'is not a hex secret of at least 32 bytes',
+    errors.push(issue(path, 'cookieSecret', '<redacted>', 'is not a hex secret of at least 32 bytes',
       'at least 64 lowercase hex characters, e.g. the output of `openssl rand -hex 32`'));
   }
   const warnings: ModelWarning[] = [];
@@ -165,13 +165,13 @@ export function backendProtocolFor(protocol: ListenerProtocol): BackendProtocol 
 
 /** Every whole-tree rule. All problems are reported, not only the first. */
 export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResult {
-  const errors: string[] = [];
+  const errors: Issue[] = [];
   const warnings: ModelWarning[] = [];
   const { path, quotas } = tree;
 
   const quota = (field: string, count: number, max: number, what: string) => {
     if (count > max) {
-      errors.push(fieldMessage(path, field, count, `${what} exceed the quota`, `at most ${max} (raise it with LoadBalancerProps.quotas.${field})`));
+      errors.push(issue(path, field, count, `${what} exceed the quota`, `at most ${max} (raise it with LoadBalancerProps.quotas.${field})`));
     }
   };
   quota('maxListeners', tree.listeners.length, quotas.maxListeners, 'listeners');
@@ -179,7 +179,7 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
   quota('maxServerGroups', tree.serverGroups.length, quotas.maxServerGroups, 'server groups');
   for (const group of tree.serverGroups) {
     if (group.targets.length > quotas.maxTargetsPerServerGroup) {
-      errors.push(fieldMessage(group.path, 'targets', group.targets.length, 'targets exceed the quota',
+      errors.push(issue(group.path, 'targets', group.targets.length, 'targets exceed the quota',
         `at most ${quotas.maxTargetsPerServerGroup} per server group (raise it with LoadBalancerProps.quotas.maxTargetsPerServerGroup on ${path})`));
     }
   }
@@ -188,22 +188,22 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
   for (const listener of tree.listeners) {
     const owner = portOwner.get(listener.port);
     if (owner !== undefined) {
-      errors.push(fieldMessage(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
+      errors.push(issue(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
     } else {
       portOwner.set(listener.port, listener.path);
     }
     const backend = listener.backendService;
     if (backend.loadBalancerPath !== path) {
-      errors.push(fieldMessage(listener.path, 'backendService', backend.path, `belongs to load balancer ${backend.loadBalancerPath}`, `a backend service of ${path}`));
+      errors.push(issue(listener.path, 'backendService', backend.path, `belongs to load balancer ${backend.loadBalancerPath}`, `a backend service of ${path}`));
     }
     const expected = backendProtocolFor(listener.protocol);
     if (backend.protocol !== expected) {
-      errors.push(fieldMessage(listener.path, 'backendService', backend.path,
+      errors.push(issue(listener.path, 'backendService', backend.path,
         `is ${withArticle(backend.protocol)} backend service behind ${withArticle(listener.protocol)} listener`,
         `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`));
     }
     if (usesTls(listener.protocol) && listener.certificates.length === 0) {
-      errors.push(fieldMessage(listener.path, 'certificates', [], `are missing on ${withArticle(listener.protocol)} listener`,
+      errors.push(issue(listener.path, 'certificates', [], `are missing on ${withArticle(listener.protocol)} listener`,
         `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`));
     }
   }
@@ -215,7 +215,7 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
     let positiveWeights = 0;
     for (const group of backend.serverGroups) {
       if (group.loadBalancerPath !== path) {
-        errors.push(fieldMessage(backend.path, 'serverGroups', group.path, `belongs to load balancer ${group.loadBalancerPath}`,
+        errors.push(issue(backend.path, 'serverGroups', group.path, `belongs to load balancer ${group.loadBalancerPath}`,
           `server groups of ${path} (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)`));
       }
       for (const target of group.targets) {
@@ -228,7 +228,7 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
       targetCount += ag.instances.length;
       if (ag.defaultWeight > 0) positiveWeights += ag.instances.length;
       if (ag.vpcPath !== tree.vpc.path) {
-        errors.push(fieldMessage(backend.path, 'availabilityGroups', ag.path, `is in VPC ${ag.vpcPath}`,
+        errors.push(issue(backend.path, 'availabilityGroups', ag.path, `is in VPC ${ag.vpcPath}`,
           `availability groups in the load balancer's VPC ${tree.vpc.path} (${tree.vpc.cidrBlock})`));
       }
     }
@@ -250,22 +250,28 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
   return { errors: dedupe(errors), warnings };
 }
 
-function checkTargetInVpc(groupPath: string, target: TargetModel, vpc: VpcModel, cidr: ReturnType<typeof parseCidr>, lbPath: string): string[] {
+function checkTargetInVpc(groupPath: string, target: TargetModel, vpc: VpcModel, cidr: ReturnType<typeof parseCidr>, lbPath: string): Issue[] {
   if (target.instance !== null) {
     if (target.instanceVpcPath !== vpc.path) {
-      return [fieldMessage(groupPath, 'target.instance', target.instance, `is in VPC ${target.instanceVpcPath}`,
+      return [issue(groupPath, 'target.instance', target.instance, `is in VPC ${target.instanceVpcPath}`,
         `instances in the VPC of load balancer ${lbPath}: ${vpc.path} (${vpc.cidrBlock})`)];
     }
     return [];
   }
   if (cidr && !cidrContains(cidr, target.address)) {
-    return [fieldMessage(groupPath, 'target.address', target.address, `is outside the VPC ${vpc.path} of load balancer ${lbPath}`,
+    return [issue(groupPath, 'target.address', target.address, `is outside the VPC ${vpc.path} of load balancer ${lbPath}`,
       `addresses in ${vpc.cidrBlock}`)];
   }
   return [];
 }
 
 /** A server group attached to two backends of the LB would report its VPC errors twice. */
-function dedupe(messages: string[]): string[] {
-  return [...new Set(messages)];
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const text = renderIssue(i);
+    if (seen.has(text)) return false;
+    seen.add(text);
+    return true;
+  });
 }

@@ -1,7 +1,7 @@
 /** Virtual-server-group targets: an IP address or an instance, a port (0 = inherit) and a weight. */
 import { checkIntRange, isIpv4 } from './check';
 import * as limits from './limits';
-import { fieldMessage } from './messages';
+import { issue, Issue } from './messages';
 
 /** A VM that can be registered as an instance target (an availability-group instance). */
 export interface InstanceRef {
@@ -55,17 +55,17 @@ export interface TargetModel {
  * Resolves a target; `errors` covers the fields and a duplicate address:port in the group
  * (the same server on another port is fine: reuse rule 4).
  */
-export function resolveTarget(groupPath: string, spec: TargetSpec, existing: readonly TargetModel[]): { model: TargetModel; errors: string[] } {
-  const errors: string[] = [];
+export function resolveTarget(groupPath: string, spec: TargetSpec, existing: readonly TargetModel[]): { model: TargetModel; errors: Issue[] } {
+  const errors: Issue[] = [];
   const hasAddress = spec.address !== undefined;
   const hasInstance = spec.instance !== undefined;
   if (hasAddress === hasInstance) {
-    errors.push(fieldMessage(groupPath, 'target', { address: spec.address, instance: spec.instance?.name },
+    errors.push(issue(groupPath, 'target', { address: spec.address, instance: spec.instance?.name },
       hasAddress ? 'names both an address and an instance' : 'names neither an address nor an instance',
       'exactly one of address (an IPv4 address) and instance (an AvailabilityGroup instance)'));
   }
   if (hasAddress && !isIpv4(spec.address)) {
-    errors.push(fieldMessage(groupPath, 'target.address', spec.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address in the load balancer\'s VPC, e.g. "127.0.0.1"'));
+    errors.push(issue(groupPath, 'target.address', spec.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address in the load balancer\'s VPC, e.g. "127.0.0.1"'));
   }
   const port = spec.port ?? 0;
   const weight = spec.weight ?? limits.DEFAULT_WEIGHT;
@@ -78,7 +78,7 @@ export function resolveTarget(groupPath: string, spec: TargetSpec, existing: rea
     instanceVpcPath: spec.instance?.vpcPath ?? null,
   };
   if (errors.length === 0 && existing.some((t) => t.address === model.address && t.port === model.port)) {
-    errors.push(fieldMessage(groupPath, 'target', `${model.address}:${model.port}`, 'is already registered in this group',
+    errors.push(issue(groupPath, 'target', `${model.address}:${model.port}`, 'is already registered in this group',
       'each address:port once per group (the same server on another port, or in another group, is fine)'));
   }
   return { model, errors };

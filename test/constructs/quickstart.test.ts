@@ -45,7 +45,7 @@ describe('examples/quickstart', () => {
 
   it('has one HTTP listener on 8080 with the default HTTP idle timeout, in milliseconds', () => {
     expect(doc.listeners).toEqual([{
-      id: 'web/http', path: 'quickstart/web/http', protocol: 'HTTP', port: 8080, backendService: 'web/web-backend', enabled: true,
+      id: 'web/Listeners/http', path: 'quickstart/web/Listeners/http', protocol: 'HTTP', port: 8080, backendService: 'web/BackendServices/web-backend', enabled: true,
       idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null,
     }]);
   });
@@ -74,8 +74,8 @@ describe('examples/quickstart', () => {
         source: { kind: 'availabilityGroup', path: 'quickstart/app', instance: vm.name },
       })),
       {
-        id: `web/legacy/${legacyVm.address}:${LEGACY_PORT}`, address: legacyVm.address, port: 9001, weight: 20,
-        source: { kind: 'serverGroup', path: 'quickstart/web/legacy', instance: legacyVm.name },
+        id: `web/ServerGroups/legacy/${legacyVm.address}:${LEGACY_PORT}`, address: legacyVm.address, port: 9001, weight: 20,
+        source: { kind: 'serverGroup', path: 'quickstart/web/ServerGroups/legacy', instance: legacyVm.name },
       },
     ]);
     expect(new Set(vms.map((vm) => vm.zone))).toEqual(new Set(['az-1', 'az-2']));
