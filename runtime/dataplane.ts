@@ -9,6 +9,9 @@
  * and connections and just take the new route.
  */
 import type { LbConfig, ListenerConfig } from '../lib/config/types';
+import { BackendProtocol, ListenerProtocol } from '../lib/model/enums';
+import { checkListenerCertificates, checkProtocolPairing, usesTls } from '../lib/model/listener';
+import { issue, IssueError } from '../lib/model/messages';
 import type { DataPlane, DataPlaneObserver, DataPlaneSnapshot } from './dataplane-types';
 import { BackendPool } from './pool/backend-pool';
 import { buildHeaderPlan, hstsValue } from './proxy/headers';
@@ -74,21 +77,23 @@ class WorkerDataPlane implements DataPlane {
     return out;
   }
 
-  /** Checks one listener against the config and loads its TLS material (may throw). */
+  /**
+   * Checks one listener against the config with the model's rules (lib/model/listener.ts, as
+   * synth and the config loader do: apply() may be handed a document nobody validated) and
+   * loads its TLS material. Throws an IssueError.
+   */
   private checkListener(l: ListenerConfig, config: LbConfig): TlsMaterial | null {
     const backend = config.backendServices.find((b) => b.id === l.backendService);
     if (backend === undefined) {
-      throw new Error(`listener ${l.path}: backendService "${l.backendService}" is not in the config`);
+      throw new IssueError([issue(l.path, 'backendService', l.backendService, 'is not in the config', 'the id of a backend service of the document')]);
     }
-    const isHttp = l.protocol === 'HTTP' || l.protocol === 'HTTPS';
-    const wanted = isHttp ? 'HTTP' : 'TCP';
-    if (backend.protocol !== wanted) {
-      throw new Error(`listener ${l.path}: a ${l.protocol} listener needs a ${wanted} backend service, "${backend.id}" is ${backend.protocol}`);
-    }
-    const secure = l.protocol === 'HTTPS' || l.protocol === 'TLS';
-    if (!secure) return null;
-    if (l.tls === null) throw new Error(`listener ${l.path}: a ${l.protocol} listener needs tls settings`);
-    return buildTlsMaterial(l.path, l.tls);
+    const protocol = l.protocol as ListenerProtocol;
+    const issues = [
+      ...checkProtocolPairing(l.path, protocol, backend.path, backend.protocol as BackendProtocol),
+      ...checkListenerCertificates(l.path, protocol, l.tls?.defaultCertificates.length ?? 0),
+    ];
+    if (issues.length > 0) throw new IssueError(issues);
+    return l.tls === null || !usesTls(protocol) ? null : buildTlsMaterial(l.path, l.tls);
   }
 
   private buildRoute(l: ListenerConfig, backends: Map<string, BackendRuntime>, material: TlsMaterial | null): Route {

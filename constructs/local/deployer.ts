@@ -15,7 +15,7 @@
  *    per kind with `for_each`, so a VM dropped from the plan is still stopped;
  *  - Terraform runs in cdktf.out/stacks/<stack>: every path handed to it is absolute.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, ISynthesisSession, Lazy, TerraformOutput, TerraformStack } from 'cdktf';
@@ -203,7 +203,7 @@ export class LocalDeployer {
   }
 
   private placementHash(): string {
-    return createHash('sha256').update(this.placementText()).digest('hex');
+    return sha256Hex(this.placementText());
   }
 
   /** Adds an LB's nodes (start/stop the runtime) and per node its reload-on-change config entry. */

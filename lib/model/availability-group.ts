@@ -2,6 +2,7 @@
 import { checkIntRange } from './check';
 import { Issue } from './messages';
 import * as limits from './limits';
+import { checkWeight } from './target';
 import { validateZoneSelection } from './topology';
 
 /**
@@ -65,7 +66,7 @@ export function resolveAvailabilityGroup(spec: AvailabilityGroupSpec, infrastruc
   const defaultWeight = spec.defaultWeight ?? limits.DEFAULT_WEIGHT;
   const errors = [
     ...checkIntRange(spec.path, 'instanceCount', instanceCount, limits.INSTANCE_COUNT),
-    ...checkIntRange(spec.path, 'defaultWeight', defaultWeight, limits.WEIGHT, '(0 = no new traffic)'),
+    ...checkWeight(spec.path, 'defaultWeight', defaultWeight),
     ...validateZoneSelection(spec.path, 'zones', spec.zones, infrastructureZones),
   ];
   return { instanceCount, defaultWeight, errors };

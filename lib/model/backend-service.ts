@@ -145,6 +145,18 @@ export interface BackendServiceModel {
   readonly passiveFailTimeoutSeconds: number;
 }
 
+/** The cookie idle-timeout rule (JD Cloud's 0..86400 s), for props and documents alike. */
+export function checkCookieTimeout(path: string, value: unknown): Issue[] {
+  return checkIntRange(path, 'sessionPersistence.cookieTimeoutSeconds', value, limits.COOKIE_TIMEOUT_SECONDS, 'seconds (0 = browser-session cookie)');
+}
+
+/** Cookie persistence needs an HTTP backend service (for props and documents alike). */
+export function checkSessionPersistenceProtocol(path: string, protocol: BackendProtocol, value: unknown): Issue[] {
+  if (protocol === BackendProtocol.HTTP) return [];
+  return [issue(path, 'sessionPersistence', value, `is set on ${withArticle(protocol)} backend service`,
+    'cookie session persistence on BackendProtocol.HTTP backend services only (use Algorithm.SOURCE_IP_HASH for TCP)')];
+}
+
 /** Resolves defaults; `errors` lists every field that is wrong on its face. */
 export function resolveBackendService(spec: BackendServiceSpec): { model: BackendServiceModel; errors: Issue[]; warnings: ModelWarning[] } {
   const { path, protocol } = spec;
@@ -161,11 +173,8 @@ export function resolveBackendService(spec: BackendServiceSpec): { model: Backen
       cookieName: spec.sessionPersistence.cookieName ?? limits.DEFAULT_COOKIE_NAME,
       cookieTimeoutSeconds: spec.sessionPersistence.cookieTimeoutSeconds ?? limits.DEFAULT_COOKIE_TIMEOUT_SECONDS,
     };
-    if (protocol !== BackendProtocol.HTTP) {
-      errors.push(issue(path, 'sessionPersistence', spec.sessionPersistence, `is set on ${withArticle(protocol)} backend service`,
-        'cookie session persistence on BackendProtocol.HTTP backend services only (use Algorithm.SOURCE_IP_HASH for TCP)'));
-    }
-    errors.push(...checkIntRange(path, 'sessionPersistence.cookieTimeoutSeconds', sessionPersistence.cookieTimeoutSeconds, limits.COOKIE_TIMEOUT_SECONDS, 'seconds (0 = browser-session cookie)'));
+    errors.push(...checkSessionPersistenceProtocol(path, protocol, spec.sessionPersistence));
+    errors.push(...checkCookieTimeout(path, sessionPersistence.cookieTimeoutSeconds));
     if (!isCookieName(sessionPersistence.cookieName)) {
       errors.push(issue(path, 'sessionPersistence.cookieName', sessionPersistence.cookieName, 'is not a cookie name', '1..64 RFC 6265 token characters, e.g. "ALB_SESSION"'));
     }

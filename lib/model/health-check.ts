@@ -80,6 +80,12 @@ export interface HealthCheckModel {
   readonly healthyHttpCodes: string;
 }
 
+/** The HTTP health-check request path rule, for props and documents alike. */
+export function checkHealthCheckPath(where: string, value: unknown): Issue[] {
+  if (typeof value === 'string' && /^\/[\x21-\x7e]*$/.test(value) && value.length <= 1024) return [];
+  return [issue(where, 'healthCheck.path', value, 'is not a request path', 'a path starting with "/" of printable characters without spaces')];
+}
+
 /**
  * Defaults: HTTP backends are checked with HTTP GET / (like elbv2 target groups), TCP
  * backends with a TCP connect; JD's thresholds (3/3), timeout (3 s) and interval (5 s).
@@ -122,9 +128,7 @@ export function resolveHealthCheck(path: string, backendProtocol: BackendProtoco
   if (model.domain !== null && (!isHostHeader(model.domain) || model.domain.length > limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH)) {
     errors.push(issue(path, field('domain'), model.domain, 'is not a host name', `a host name or IPv4 address (optionally :port), at most ${limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH} characters`));
   }
-  if (typeof model.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(model.path) || model.path.length > 1024) {
-    errors.push(issue(path, field('path'), model.path, 'is not a request path', 'a path starting with "/" of printable characters without spaces'));
-  }
+  errors.push(...checkHealthCheckPath(path, model.path));
   if (!isHttpCodeList(model.healthyHttpCodes)) {
     errors.push(issue(path, field('healthyHttpCodes'), model.healthyHttpCodes, 'is not a status-code list',
       'comma-separated classes, codes and ranges within 200..499, e.g. "2xx,3xx" or "200,202-207"'));

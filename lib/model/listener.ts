@@ -1,7 +1,7 @@
 /** Listener fields: resolution of defaults and the checks that need only the listener itself. */
 import { checkEnum, checkIntRange, checkLimit, isSniDomain } from './check';
 import { CertificateModel, SniCertificateModel } from './certificate';
-import { ListenerProtocol, TLS_VERSION_ORDER, TlsVersion } from './enums';
+import { BackendProtocol, ListenerProtocol, TLS_VERSION_ORDER, TlsVersion } from './enums';
 import * as limits from './limits';
 import { issue, Issue, withArticle } from './messages';
 
@@ -205,10 +205,59 @@ export function checkSniCertificateAddable(path: string, protocol: ListenerProto
   if (!usesTls(protocol)) {
     errors.push(issue(path, 'sniCertificates', added.domain, `is given to ${withArticle(protocol)} listener`, 'SNI certificates on TLS and HTTPS listeners only'));
   }
-  if (!isSniDomain(added.domain)) {
-    errors.push(issue(path, 'sniCertificates.domain', added.domain, 'is not a domain', 'an exact host name ("api.example.com") or a wildcard ("*.example.com")'));
-  } else if (existing.some((s) => s.domain.toLowerCase() === added.domain.toLowerCase())) {
-    errors.push(issue(path, 'sniCertificates.domain', added.domain, 'already has a certificate', 'one certificate per SNI domain'));
-  }
+  errors.push(...checkSniDomain(path, added.domain, existing.map((s) => s.domain)));
   return errors;
+}
+
+/** The SNI domain rule: `exact.name` or `*.suffix`, once per listener (case-insensitive). */
+export function checkSniDomain(path: string, domain: unknown, existing: readonly string[]): Issue[] {
+  if (!isSniDomain(domain)) {
+    return [issue(path, 'sniCertificates.domain', domain, 'is not a domain', 'an exact host name ("api.example.com") or a wildcard ("*.example.com")')];
+  }
+  if (existing.some((d) => d.toLowerCase() === (domain as string).toLowerCase())) {
+    return [issue(path, 'sniCertificates.domain', domain, 'already has a certificate', 'one certificate per SNI domain')];
+  }
+  return [];
+}
+
+/** Which backend protocol each listener protocol forwards to (JD Cloud's pairing: L7 → HTTP, L4 → TCP). */
+export function backendProtocolFor(protocol: ListenerProtocol): BackendProtocol {
+  return isHttpListener(protocol) ? BackendProtocol.HTTP : BackendProtocol.TCP;
+}
+
+/**
+ * The listener/backend protocol pairing rule. The model checks the construct tree with it,
+ * lib/config/validate.ts every document a node loads, and the data plane what it serves.
+ */
+export function checkProtocolPairing(listenerPath: string, listenerProtocol: ListenerProtocol, backendPath: string, backendProtocol: BackendProtocol): Issue[] {
+  const expected = backendProtocolFor(listenerProtocol);
+  if (backendProtocol === expected) return [];
+  return [issue(listenerPath, 'backendService', backendPath,
+    `is ${withArticle(backendProtocol)} backend service behind ${withArticle(listenerProtocol)} listener`,
+    `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`)];
+}
+
+/** "A TLS/HTTPS listener needs a certificate", for the tree, documents and the data plane alike. */
+export function checkListenerCertificates(listenerPath: string, protocol: ListenerProtocol, certificateCount: number): Issue[] {
+  if (!usesTls(protocol) || certificateCount > 0) return [];
+  return [issue(listenerPath, 'certificates', [], `are missing on ${withArticle(protocol)} listener`,
+    `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`)];
+}
+
+/**
+ * The port rule: one port per listener and the admin endpoint, per load balancer (every node
+ * binds them all on its own address). `adminOwner` names the admin endpoint in messages.
+ */
+export function checkUniquePorts(adminOwner: string, adminPort: number, listeners: readonly { readonly path: string; readonly port: number }[]): Issue[] {
+  const issues: Issue[] = [];
+  const portOwner = new Map<number, string>([[adminPort, adminOwner]]);
+  for (const listener of listeners) {
+    const owner = portOwner.get(listener.port);
+    if (owner !== undefined) {
+      issues.push(issue(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
+    } else {
+      portOwner.set(listener.port, listener.path);
+    }
+  }
+  return issues;
 }

@@ -6,10 +6,9 @@ import { checkIntRange, cidrContains, isInteger, parseCidr } from './check';
 import { AvailabilityGroupModel } from './availability-group';
 import { BackendServiceModel } from './backend-service';
 import { CertificateModel, SniCertificateModel } from './certificate';
-import { BackendProtocol, ListenerProtocol } from './enums';
 import * as limits from './limits';
-import { isHttpListener, ListenerModel, usesTls } from './listener';
-import { issue, Issue, ModelWarning, renderIssue, ValidationResult, withArticle } from './messages';
+import { checkListenerCertificates, checkProtocolPairing, checkUniquePorts, ListenerModel } from './listener';
+import { dedupeIssues as dedupe, issue, Issue, ModelWarning, ValidationResult } from './messages';
 import { TargetModel } from './target';
 import { validateZoneSelection } from './topology';
 import { VpcModel } from './vpc';
@@ -158,9 +157,9 @@ export interface LoadBalancerTree {
   readonly serverGroups: readonly ServerGroupModel[];
 }
 
-/** Which backend protocol each listener protocol forwards to (JD's pairing). */
-export function backendProtocolFor(protocol: ListenerProtocol): BackendProtocol {
-  return isHttpListener(protocol) ? BackendProtocol.HTTP : BackendProtocol.TCP;
+/** How port-clash messages name an LB's admin endpoint. */
+export function adminPortOwner(loadBalancerPath: string): string {
+  return `${loadBalancerPath} (adminPort)`;
 }
 
 /** Every whole-tree rule. All problems are reported, not only the first. */
@@ -184,28 +183,14 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
     }
   }
 
-  const portOwner = new Map<number, string>([[tree.adminPort, `${path} (adminPort)`]]);
+  errors.push(...checkUniquePorts(adminPortOwner(path), tree.adminPort, tree.listeners));
   for (const listener of tree.listeners) {
-    const owner = portOwner.get(listener.port);
-    if (owner !== undefined) {
-      errors.push(issue(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
-    } else {
-      portOwner.set(listener.port, listener.path);
-    }
     const backend = listener.backendService;
     if (backend.loadBalancerPath !== path) {
       errors.push(issue(listener.path, 'backendService', backend.path, `belongs to load balancer ${backend.loadBalancerPath}`, `a backend service of ${path}`));
     }
-    const expected = backendProtocolFor(listener.protocol);
-    if (backend.protocol !== expected) {
-      errors.push(issue(listener.path, 'backendService', backend.path,
-        `is ${withArticle(backend.protocol)} backend service behind ${withArticle(listener.protocol)} listener`,
-        `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`));
-    }
-    if (usesTls(listener.protocol) && listener.certificates.length === 0) {
-      errors.push(issue(listener.path, 'certificates', [], `are missing on ${withArticle(listener.protocol)} listener`,
-        `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`));
-    }
+    errors.push(...checkProtocolPairing(listener.path, listener.protocol, backend.path, backend.protocol));
+    errors.push(...checkListenerCertificates(listener.path, listener.protocol, listener.certificates.length));
   }
 
   const usedBackends = new Set(tree.listeners.map((l) => l.backendService.path));
@@ -263,15 +248,4 @@ function checkTargetInVpc(groupPath: string, target: TargetModel, vpc: VpcModel,
       `addresses in ${vpc.cidrBlock}`)];
   }
   return [];
-}
-
-/** A server group attached to two backends of the LB would report its VPC errors twice. */
-function dedupe(issues: Issue[]): Issue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const text = renderIssue(i);
-    if (seen.has(text)) return false;
-    seen.add(text);
-    return true;
-  });
 }

@@ -41,6 +41,17 @@ export function renderIssue(i: Issue): string {
   return `${i.where}: ${subject === '' ? '' : `${subject} `}${i.problem}; allowed: ${i.allowed}`;
 }
 
+/** The issues without repeats (a group shared by two backends would report its problems twice). */
+export function dedupeIssues(issues: readonly Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const text = renderIssue(i);
+    if (seen.has(text)) return false;
+    seen.add(text);
+    return true;
+  });
+}
+
 /** Renders a value the way the user wrote it (strings quoted, arrays/objects as JSON, long ones cut). */
 export function formatValue(value: unknown): string {
   if (value === undefined) return 'undefined';
@@ -60,7 +71,8 @@ function shorten(text: string): string {
 /** An Error carrying Issues; its message is their rendered lines. */
 export class IssueError extends Error {
   constructor(public readonly issues: readonly Issue[], heading?: string) {
-    super([...(heading === undefined ? [] : [heading]), ...issues.map(renderIssue)].join('\n'));
+    const lines = issues.map(renderIssue);
+    super(heading === undefined ? lines.join('\n') : [heading, ...lines.map((l) => `  ${l}`)].join('\n'));
     this.name = 'IssueError';
   }
 }

@@ -52,6 +52,15 @@ export interface TargetModel {
 }
 
 /**
+ * The weight rule (0..100, an integer), for a target (`target.weight`) or an availability
+ * group's instances (`defaultWeight`): the model checks props with it, lib/config/validate.ts
+ * documents, and the runtime's balancer the weights it is handed.
+ */
+export function checkWeight(where: string, field: 'target.weight' | 'defaultWeight', value: unknown): Issue[] {
+  return checkIntRange(where, field, value, limits.WEIGHT, '(0 = no new traffic)');
+}
+
+/**
  * Resolves a target; `errors` covers the fields and a duplicate address:port in the group
  * (the same server on another port is fine: reuse rule 4).
  */
@@ -70,7 +79,7 @@ export function resolveTarget(groupPath: string, spec: TargetSpec, existing: rea
   const port = spec.port ?? 0;
   const weight = spec.weight ?? limits.DEFAULT_WEIGHT;
   errors.push(...checkIntRange(groupPath, 'target.port', port, limits.PORT_OR_INHERIT, '(0 = the backend service\'s port)'));
-  errors.push(...checkIntRange(groupPath, 'target.weight', weight, limits.WEIGHT, '(0 = no new traffic)'));
+  errors.push(...checkWeight(groupPath, 'target.weight', weight));
   const model: TargetModel = {
     address: hasInstance ? spec.instance!.address : (spec.address ?? ''),
     port, weight,

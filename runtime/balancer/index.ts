@@ -3,6 +3,8 @@
  * matching Balancer. Adding an algorithm = one new file + one case below.
  */
 import { AlgorithmName, TargetConfig } from '../../lib/config/types';
+import { IssueError } from '../../lib/model/messages';
+import { checkWeight } from '../../lib/model/target';
 import { Balancer, Peer } from './types';
 import { SmoothWeightedRoundRobin } from './round-robin';
 import { WeightedLeastConnections } from './least-connections';
@@ -24,9 +26,9 @@ export function createPeers(targets: TargetConfig[]): Peer[] {
       throw new Error(`target #${index}: id ${JSON.stringify(t.id)} is used by two targets of the backend; ids must be unique`);
     }
     seen.add(t.id);
-    if (!Number.isInteger(t.weight) || t.weight < 0 || t.weight > 100) {
-      throw new Error(`target ${t.id}: weight must be an integer 0..100, got ${JSON.stringify(t.weight)}`);
-    }
+    // The model's weight rule, as at synth and at config load: a balancer may be handed targets nobody validated.
+    const weightIssues = checkWeight(t.source?.path ?? t.id, t.source?.kind === 'availabilityGroup' ? 'defaultWeight' : 'target.weight', t.weight);
+    if (weightIssues.length > 0) throw new IssueError(weightIssues);
     if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) {
       throw new Error(`target ${t.id}: port must be an integer 1..65535, got ${JSON.stringify(t.port)}`);
     }

@@ -6,7 +6,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { adminGet, parseHostPort } from '../admin/client';
-import { configHash } from '../config/hash';
+import { sha256Hex as configHash } from '../../lib/config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
 import { loadConfigFile } from '../config/load';
 import { SERVING_V8_FLAGS } from './v8-flags';

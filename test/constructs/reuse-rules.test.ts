@@ -4,6 +4,7 @@
  */
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
 import { BackendProtocol, Certificate, ListenerProtocol } from '../../index';
+import { sha256Hex } from '../../lib/config/hash';
 import { LbConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
 import { availabilityGroup, httpBackend, loadBalancer, synthErrors, world } from './helpers';
@@ -152,7 +153,7 @@ describe('reuse rules', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: httpBackend(lb) });
     const resolved = Tokenization.resolve(lb.configHash, { scope: w.stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
     expect(resolved).toMatch(/^[0-9a-f]{64}$/);
-    expect(resolved).toBe(require('crypto').createHash('sha256').update(lb.synthesizeConfig()).digest('hex'));
+    expect(resolved).toBe(sha256Hex(lb.synthesizeConfig()));
     expect(() => Testing.synth(w.stack, true)).not.toThrow();
   });
 
