@@ -1,6 +1,8 @@
 /**
  * Balancer factory: turns a backend's targets into peers and an algorithm name into the
- * matching Balancer. Adding an algorithm = one new file + one case below.
+ * matching Balancer. Adding an algorithm: one new file behind Balancer, one case below, and
+ * its name in the Algorithm enum (lib/model/enums.ts) and the contract's AlgorithmName
+ * (lib/config/types.ts; then `npm run gen:schema`) — see docs/algorithms.md.
  */
 import { AlgorithmName, TargetConfig } from '../../lib/config/types';
 import { IssueError } from '../../lib/model/messages';

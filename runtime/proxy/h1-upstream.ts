@@ -4,8 +4,9 @@
  * Why not undici (used here before): profiling the headline scenario showed undici's
  * per-request machinery (Request object and header re-validation, the wasm parser calling back
  * into JS per header field and value, its resume/queue bookkeeping) costing about as much CPU
- * as the rest of the proxy (docs/performance-notes.md). The request head is already parsed and checked by
- * node:http on the client side, so this client only serialises it; responses are parsed by
+ * as the rest of the proxy (docs/performance-notes.md). The request head is already parsed and checked on
+ * the client side (h1-server.ts, the same llhttp binding on the raw socket), so this client
+ * only serialises it; responses are parsed by
  * Node's own llhttp binding (the one node:http uses: strict, C), so framing (Content-Length,
  * chunked, close-delimited, 1xx, HEAD/204/304 without body) and the header-size limit are
  * exactly what Node's HTTP client enforces.

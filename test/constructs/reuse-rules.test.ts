@@ -1,5 +1,5 @@
 /**
- * JD Cloud's seven reuse rules (reference/jdcloud-alb-model.md), each shown on a synthesized
+ * JD Cloud's seven reuse rules (docs/jdcloud-alb-model.md), each shown on a synthesized
  * LB config: the tree synthesizes without errors and the document carries the sharing.
  */
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
