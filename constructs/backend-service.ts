@@ -4,7 +4,7 @@ import { Algorithm, BackendProtocol } from '../lib/model/enums';
 import { AttachedBackendServiceModel } from '../lib/model/load-balancer';
 import { issue } from '../lib/model/messages';
 import { AvailabilityGroup } from './availability-group';
-import { recordIssues, rememberCreationSite, tokenIssues } from './errors';
+import { recordIssues, rememberCallSite, rememberCreationSite, tokenIssues } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { VirtualServerGroup } from './virtual-server-group';
 import { addDeferredWarnings } from './warnings';
@@ -89,6 +89,8 @@ export class BackendService extends Construct {
       return;
     }
     list.push(group);
+    // A whole-tree problem with this group (another LB's, another VPC's) points at this call.
+    rememberCallSite(this, `${kind}s`, group.node.path);
     this.attachmentOrder.push(kind);
     markModelChanged();
   }

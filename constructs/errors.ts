@@ -43,6 +43,7 @@ interface Recorded {
 
 const recorded = new WeakMap<IConstruct, Recorded[]>();
 const creationSites = new WeakMap<IConstruct, string | undefined>();
+const callSites = new WeakMap<IConstruct, Map<string, string | undefined>>();
 
 /**
  * Records issues on a construct, to be reported by its validation at synth. `site` is the
@@ -83,6 +84,23 @@ export function rememberCreationSite(scope: IConstruct): void {
 /** Where in the user's source the construct was created, if known. */
 export function creationSite(scope: IConstruct): string | undefined {
   return creationSites.get(scope);
+}
+
+/**
+ * Remembers where the user called a method that set `field` to `value` on the construct
+ * (e.g. backend.addServerGroup(group)), so that a whole-tree problem about that field and
+ * value points at the call rather than at the construct's creation.
+ */
+export function rememberCallSite(scope: IConstruct, field: string, value: string): void {
+  const sites = callSites.get(scope) ?? new Map<string, string | undefined>();
+  callSites.set(scope, sites);
+  sites.set(`${field}\n${value}`, userSourceSite());
+}
+
+/** The user's source line responsible for an issue about this construct: the call that set the field, else the creation. */
+export function siteOf(scope: IConstruct, i: Issue): string | undefined {
+  const call = typeof i.value === 'string' ? callSites.get(scope)?.get(`${i.field}\n${i.value}`) : undefined;
+  return call ?? creationSite(scope);
 }
 
 /**

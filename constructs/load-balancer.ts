@@ -10,7 +10,7 @@ import { Issue, ModelWarning } from '../lib/model/messages';
 import { PlacedVm, VmRole } from '../lib/placement/types';
 import { BackendService, BackendServiceOptions } from './backend-service';
 import {
-  AlbValidationError, creationSite, hasRecordedIssues, placementIssue, recordedProblems, recordIssues, rememberCreationSite, renderIssueAt, tokenIssues,
+  AlbValidationError, hasRecordedIssues, placementIssue, recordedProblems, recordIssues, rememberCreationSite, renderIssueAt, siteOf, tokenIssues,
 } from './errors';
 import { IInfrastructure } from './infrastructure';
 import { Listener, ListenerOptions } from './listener';
@@ -247,7 +247,7 @@ export class LoadBalancer extends Construct {
     const byPath = new Map<string, IConstruct>([this, ...this.relatedConstructs()].map((c) => [c.node.path, c]));
     return issues.map((i) => {
       const subject = byPath.get(i.where);
-      return renderIssueAt(i, subject === undefined ? undefined : creationSite(subject));
+      return renderIssueAt(i, subject === undefined ? undefined : siteOf(subject, i));
     });
   }
 

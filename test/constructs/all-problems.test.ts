@@ -46,6 +46,20 @@ describe('all problems in one synth', () => {
     expect(errorLines(message)).toHaveLength(4);
   });
 
+  it('a problem with a group attached by a method names the line of that call', () => {
+    const w = world();
+    const other = loadBalancer(w, 'other');
+    const foreign = other.addServerGroup('foreign', { targets: [{ address: '127.0.0.9' }] });
+    const lb = loadBalancer(w);
+    const backend = lb.addBackendService('web', { protocol: BackendProtocol.HTTP, port: 8080 });
+    backend.addServerGroup(foreign); // mark:attach
+    lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
+    const lines = w.stack.node.findAll().flatMap((c) => c.node.validate());
+    expect(lines).toContain('test/lb/BackendServices/web: serverGroups "test/other/ServerGroups/foreign" belongs to load balancer test/other; '
+      + 'allowed: server groups of test/lb (a virtual server group belongs to one LB; an AvailabilityGroup may serve several) '
+      + `(at test/constructs/all-problems.test.ts:${lineOf('mark:attach')}:13)`);
+  });
+
   it('a construct with wrong props still serves user code that goes on with it', () => {
     const w = world();
     const ag = availabilityGroup(w, 'ag', 2);
