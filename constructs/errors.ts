@@ -9,10 +9,10 @@
  * Only the static factories (Certificate.fromFiles, MachineTemplate.command), which have no
  * construct to record on, and lookups that must return a value (ag.instance(i)) throw at once.
  */
-import { Token } from 'cdktf';
+import { TerraformStack, Token } from 'cdktf';
 import { IConstruct } from 'constructs';
 import { formatValue, Issue, issue, IssueError, MISSING, renderIssue } from '../lib/model/messages';
-import { userSourceSite } from './source-site';
+import { SourceSite, userSourceSite } from './source-site';
 
 /** Thrown for problems that cannot wait for synth; the message lists every such problem. */
 export class AlbValidationError extends Error {
@@ -32,34 +32,65 @@ export function throwIfIssues(issues: readonly Issue[]): void {
 }
 
 /** An issue as a construct reports it: the one rendering, and where in the user's source it arose. */
-export function renderIssueAt(i: Issue, site: string | undefined): string {
-  return site === undefined ? renderIssue(i) : `${renderIssue(i)} (at ${site})`;
+export function renderIssueAt(i: Issue, site: SourceSite | undefined): string {
+  const location = site?.location;
+  return location === undefined ? renderIssue(i) : `${renderIssue(i)} (at ${location})`;
 }
 
 interface Recorded {
   readonly issue: Issue;
-  readonly site: string | undefined;
+  readonly site: SourceSite;
 }
 
 const recorded = new WeakMap<IConstruct, Recorded[]>();
-const creationSites = new WeakMap<IConstruct, string | undefined>();
-const callSites = new WeakMap<IConstruct, Map<string, string | undefined>>();
+const creationSites = new WeakMap<IConstruct, SourceSite>();
+const callSites = new WeakMap<IConstruct, Map<string, SourceSite>>();
 
 /**
- * Records issues on a construct, to be reported by its validation at synth. `site` is the
- * user's source line responsible (default: the first caller outside this library).
+ * Records issues on a construct, to be reported by its validation at synth, with the user's
+ * source line responsible (the first caller outside this library).
  */
-export function recordIssues(scope: IConstruct, issues: readonly Issue[], site?: string): void {
+export function recordIssues(scope: IConstruct, issues: readonly Issue[]): void {
   if (issues.length === 0) return;
   let list = recorded.get(scope);
   if (list === undefined) {
     const own: Recorded[] = [];
     list = own;
     recorded.set(scope, own);
-    scope.node.addValidation({ validate: () => own.map((r) => renderIssueAt(r.issue, r.site)) });
+    addProblemValidation(scope, () => own.map((r) => renderIssueAt(r.issue, r.site)));
   }
-  const where = site ?? userSourceSite();
-  list.push(...issues.map((i) => ({ issue: i, site: where })));
+  const site = userSourceSite();
+  list.push(...issues.map((i) => ({ issue: i, site })));
+}
+
+interface AppProblems {
+  /** The stack cdktf synthesizes first. */
+  readonly first: IConstruct;
+  readonly entries: { readonly stack: IConstruct; readonly validate: () => string[] }[];
+}
+
+const appProblems = new WeakMap<IConstruct, AppProblems>();
+
+/**
+ * Adds a validation that reports problems of this library's constructs, and registers it
+ * app-wide. cdktf synthesizes the stacks of an app one after another and stops at the first
+ * whose validation fails; so that one synth still lists every problem of the app, the app's
+ * first stack also reports the problems found in the other stacks (each line names its own
+ * construct path; cdktf prefixes them with the first stack's).
+ */
+export function addProblemValidation(scope: IConstruct, validate: () => string[]): void {
+  scope.node.addValidation({ validate });
+  const root = scope.node.root;
+  let app = appProblems.get(root);
+  if (app === undefined) {
+    // Stacks are synthesized in tree order; the first one exists by now (this construct's stack or an earlier one).
+    const first = root.node.findAll().find((c) => TerraformStack.isStack(c)) ?? TerraformStack.of(scope);
+    const created: AppProblems = { first, entries: [] };
+    app = created;
+    appProblems.set(root, created);
+    first.node.addValidation({ validate: () => created.entries.filter((e) => e.stack !== created.first).flatMap((e) => e.validate()) });
+  }
+  app.entries.push({ stack: TerraformStack.of(scope), validate });
 }
 
 /** Whether issues were recorded on the construct. */
@@ -82,7 +113,7 @@ export function rememberCreationSite(scope: IConstruct): void {
 }
 
 /** Where in the user's source the construct was created, if known. */
-export function creationSite(scope: IConstruct): string | undefined {
+export function creationSite(scope: IConstruct): SourceSite | undefined {
   return creationSites.get(scope);
 }
 
@@ -92,13 +123,13 @@ export function creationSite(scope: IConstruct): string | undefined {
  * value points at the call rather than at the construct's creation.
  */
 export function rememberCallSite(scope: IConstruct, field: string, value: string): void {
-  const sites = callSites.get(scope) ?? new Map<string, string | undefined>();
+  const sites = callSites.get(scope) ?? new Map<string, SourceSite>();
   callSites.set(scope, sites);
   sites.set(`${field}\n${value}`, userSourceSite());
 }
 
 /** The user's source line responsible for an issue about this construct: the call that set the field, else the creation. */
-export function siteOf(scope: IConstruct, i: Issue): string | undefined {
+export function siteOf(scope: IConstruct, i: Issue): SourceSite | undefined {
   const call = typeof i.value === 'string' ? callSites.get(scope)?.get(`${i.field}\n${i.value}`) : undefined;
   return call ?? creationSite(scope);
 }

@@ -10,7 +10,7 @@ import { Issue, ModelWarning } from '../lib/model/messages';
 import { PlacedVm, VmRole } from '../lib/placement/types';
 import { BackendService, BackendServiceOptions } from './backend-service';
 import {
-  AlbValidationError, hasRecordedIssues, placementIssue, recordedProblems, recordIssues, rememberCreationSite, renderIssueAt, siteOf, tokenIssues,
+  addProblemValidation, AlbValidationError, hasRecordedIssues, placementIssue, recordedProblems, recordIssues, rememberCreationSite, renderIssueAt, siteOf, tokenIssues,
 } from './errors';
 import { IInfrastructure } from './infrastructure';
 import { Listener, ListenerOptions } from './listener';
@@ -114,12 +114,10 @@ export class LoadBalancer extends Construct {
     infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash);
 
     const fieldWarnings = resolved.warnings;
-    this.node.addValidation({
-      validate: () => {
-        const result = validateLoadBalancerTree(this.buildTree());
-        [...fieldWarnings, ...result.warnings].forEach((w) => this.emitModelWarning(w));
-        return this.renderTreeIssues(result.errors);
-      },
+    addProblemValidation(this, () => {
+      const result = validateLoadBalancerTree(this.buildTree());
+      [...fieldWarnings, ...result.warnings].forEach((w) => this.emitModelWarning(w));
+      return this.renderTreeIssues(result.errors);
     });
     onSynthesize(this, (session) => this.writeConfig(session));
   }

@@ -5,8 +5,9 @@
  * construct or called the method.
  */
 import * as fs from 'fs';
-import { BackendProtocol, ListenerProtocol, LoadBalancer } from '../../index';
-import { availabilityGroup, errorLines, loadBalancer, TEST_COOKIE_SECRET, world } from './helpers';
+import { TerraformStack, Testing } from 'cdktf';
+import { BackendProtocol, ListenerProtocol, LoadBalancer, LocalInfrastructure, Vpc } from '../../index';
+import { availabilityGroup, errorLines, loadBalancer, TEST_COOKIE_SECRET, world, ZONES } from './helpers';
 
 /** The 1-based line of this file that holds `marker` (so the test does not hard-code line numbers). */
 function lineOf(marker: string): number {
@@ -58,6 +59,29 @@ describe('all problems in one synth', () => {
     expect(lines).toContain('test/lb/BackendServices/web: serverGroups "test/other/ServerGroups/foreign" belongs to load balancer test/other; '
       + 'allowed: server groups of test/lb (a virtual server group belongs to one LB; an AvailabilityGroup may serve several) '
       + `(at test/constructs/all-problems.test.ts:${lineOf('mark:attach')}:13)`);
+  });
+
+  it('an app of several stacks: one synth lists the problems of every stack', () => {
+    const app = Testing.app();
+    const stacks = ['first', 'second'].map((name) => {
+      const stack = new TerraformStack(app, name);
+      const dc = new LocalInfrastructure(stack, 'dc', { zones: ZONES, stateDir: `.alb-state-${name}` });
+      const vpc = new Vpc(stack, 'vpc', { cidrBlock: '127.0.0.0/8' });
+      return new LoadBalancer(stack, 'lb', { infrastructure: dc, vpc, cookieSecret: TEST_COOKIE_SECRET });
+    });
+    stacks[0].addServerGroup('g').addTarget({ address: '127.0.0.1', weight: 101 });
+    stacks[1].addServerGroup('g').addTarget({ address: '127.0.0.1', port: 70000 });
+    let message = '';
+    try {
+      app.synth();
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    // cdktf stops at the first stack that fails; that stack reports the other stacks' problems too.
+    expect(errorLines(message)).toEqual([
+      '[first] second/lb/ServerGroups/g: target.port 70000 is out of range; allowed: 0..65535 (0 = the backend service\'s port)',
+      '[first/lb/ServerGroups/g] first/lb/ServerGroups/g: target.weight 101 is out of range; allowed: 0..100 (0 = no new traffic)',
+    ]);
   });
 
   it('a construct with wrong props still serves user code that goes on with it', () => {
