@@ -113,7 +113,7 @@ export function rememberCreationSite(scope: IConstruct): void {
 }
 
 /** Where in the user's source the construct was created, if known. */
-export function creationSite(scope: IConstruct): SourceSite | undefined {
+function creationSite(scope: IConstruct): SourceSite | undefined {
   return creationSites.get(scope);
 }
 

@@ -18,7 +18,7 @@ import { checkHealthCheckPath } from '../model/health-check';
 import { checkListenerCertificates, checkProtocolPairing, checkSniDomain, checkUniquePorts } from '../model/listener';
 import { adminPortOwner } from '../model/load-balancer';
 import { dedupeIssues as dedupe, issue, Issue, IssueError, MISSING, withArticle } from '../model/messages';
-import { checkWeight } from '../model/target';
+import { checkUniqueTargetIds, checkWeight } from '../model/target';
 import schema from './schema.json';
 import { LB_CONFIG_SCHEMA_VERSION, LbConfig } from './types';
 
@@ -113,11 +113,7 @@ function crossReferenceIssues(config: LbConfig): Issue[] {
   config.backendServices.forEach((b, i) => {
     if (backendIds.has(b.id)) issues.push(issue(`/backendServices/${i}/id`, '', b.id, 'is not unique', 'one backend service per id'));
     backendIds.add(b.id);
-    const targetIds = new Set<string>();
-    b.targets.forEach((t, j) => {
-      if (targetIds.has(t.id)) issues.push(issue(`/backendServices/${i}/targets/${j}/id`, '', t.id, `is not unique in backend service "${b.id}"`, 'one target per id'));
-      targetIds.add(t.id);
-    });
+    issues.push(...checkUniqueTargetIds(b.targets.map((t) => t.id), (j) => `/backendServices/${i}/targets/${j}/id`, b.id));
   });
   const listenerIds = new Set<string>();
   config.listeners.forEach((l, i) => {

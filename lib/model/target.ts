@@ -61,6 +61,21 @@ export function checkWeight(where: string, field: 'target.weight' | 'defaultWeig
 }
 
 /**
+ * Target ids are unique within a backend service: health verdicts, passive-health state,
+ * session cookies and the source-IP hash ring are keyed on them. `whereOf(j)` names the j-th
+ * target in messages (a JSON pointer in a document, a position in the balancer).
+ */
+export function checkUniqueTargetIds(ids: readonly string[], whereOf: (index: number) => string, backend: string): Issue[] {
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  ids.forEach((id, j) => {
+    if (seen.has(id)) issues.push(issue(whereOf(j), '', id, `is not unique in backend service "${backend}"`, 'one target per id'));
+    seen.add(id);
+  });
+  return issues;
+}
+
+/**
  * Resolves a target; `errors` covers the fields and a duplicate address:port in the group
  * (the same server on another port is fine: reuse rule 4).
  */

@@ -6,7 +6,7 @@
  */
 import { AlgorithmName, TargetConfig } from '../../lib/config/types';
 import { IssueError } from '../../lib/model/messages';
-import { checkWeight } from '../../lib/model/target';
+import { checkUniqueTargetIds, checkWeight } from '../../lib/model/target';
 import { Balancer, Peer } from './types';
 import { SmoothWeightedRoundRobin } from './round-robin';
 import { WeightedLeastConnections } from './least-connections';
@@ -18,16 +18,14 @@ export { WeightedLeastConnections } from './least-connections';
 export { SourceIpHash, hashClientIp, POINTS_PER_WEIGHT } from './source-ip-hash';
 
 /** Creates one mutable Peer per target, in config order, all available and idle. */
-export function createPeers(targets: TargetConfig[]): Peer[] {
-  const seen = new Set<string>();
+export function createPeers(targets: TargetConfig[], backendId = 'unnamed'): Peer[] {
+  // The model's id rule, as at config load: a balancer may be handed targets nobody validated.
+  const duplicates = checkUniqueTargetIds(targets.map((t) => t.id), (j) => `target #${j}`, backendId);
+  if (duplicates.length > 0) throw new IssueError(duplicates);
   return targets.map((t, index) => {
     if (typeof t.id !== 'string' || t.id.length === 0) {
       throw new Error(`target #${index} (${t.address}:${t.port}): id must be a non-empty string, got ${JSON.stringify(t.id)}`);
     }
-    if (seen.has(t.id)) {
-      throw new Error(`target #${index}: id ${JSON.stringify(t.id)} is used by two targets of the backend; ids must be unique`);
-    }
-    seen.add(t.id);
     // The model's weight rule, as at synth and at config load: a balancer may be handed targets nobody validated.
     const weightIssues = checkWeight(t.source?.path ?? t.id, t.source?.kind === 'availabilityGroup' ? 'defaultWeight' : 'target.weight', t.weight);
     if (weightIssues.length > 0) throw new IssueError(weightIssues);
