@@ -12,6 +12,7 @@ import { AccessLog, createAccessLog } from '../../runtime/log/access-log';
 import { RequestMetrics } from '../../runtime/metrics/request-metrics';
 import type { BackendServiceConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
+import { renderIssue } from '../../lib/model/messages';
 import { backend, lbConfig, listener, target } from './helpers/config';
 import { HttpBackend, startHttpBackend } from './helpers/backends';
 import { request, startDataPlane, StartedDataPlane } from './helpers/dataplane';
@@ -281,7 +282,7 @@ test('a reload swaps the rules atomically; a map that does not compile is refuse
   expect((await get(port, '/api/x', 'h')).body).toBe('web');
   expect((await get(port, '/v2/x', 'h')).body).toBe('api');
   await expect(dp.dp.apply(next([rule('bad', { host: '*', action: forward('api') })]), LB)).rejects.toThrow('URL map test/site: rule 0: host "*" is a bare "*"');
-  await expect(dp.dp.apply(next([rule('bad', { action: forward('nope') })]), LB)).rejects.toThrow('rule bad names "nope"');
+  await expect(dp.dp.apply(next([rule('bad', { action: forward('nope') })]), LB)).rejects.toThrow('rules.bad "nope" is not an HTTP backend service of the config');
   expect((await get(port, '/v2/x', 'h')).body).toBe('api');
 });
 
@@ -321,15 +322,16 @@ describe('the matched rule in metrics, the access log and the config validator',
         rule('c', { action: redirect({ port: 443 }), rewrite: { host: null, path: '/y', query: null } }),
       ] }],
     };
-    expect(validateLbConfig(cfg)).toEqual([
-      '/urlMaps/0/rules/0/host: "*" is a bare "*" (leave host out to match every host)',
-      '/urlMaps/0/rules/0/action/backendService: "db" is not the id of an HTTP backend service in this document',
-      '/urlMaps/0/rules/1/mirror: needs a forward rule and a backend other than its target',
-      '/urlMaps/0/rules/2: host and path are those of rule "b"',
-      '/urlMaps/0/rules/3/id: "c" is not unique in URL map "site"',
-      '/urlMaps/0/rules/3: rewrite and requestHeaders need a forward action',
-      '/listeners/0/urlMap: "nope" is not the id of a URL map in this document',
-      '/listeners/1/urlMap: a TCP listener cannot have a URL map',
+    expect(validateLbConfig(cfg).map(renderIssue)).toEqual([
+      '/urlMaps/0/rules/0/action/backendService: "db" is not the id of an HTTP backend service in this document; allowed: "web"',
+      '/listeners/0/urlMap: "nope" is not the id of a URL map in this document; allowed: "site"',
+      'test/site: rules.a.host "*" is a bare "*" (leave host out to match every host); allowed: an exact host, "*.suffix" or "prefix.*" (no bare "*"), at most 110 characters; leave it out for every host',
+      'test/site: rules.b.mirror "test/web" is the backend service the rule forwards to; allowed: another backend service (a mirror receives a copy of what the forward target gets)',
+      'test/site: rules.c.host+path "(any host) /x" is already matched by rule b; allowed: one rule per host and path in a URL map',
+      'test/site: rules "c" is already a rule of this URL map; allowed: a rule id unique within its URL map',
+      'test/site: rules.c.rewrite {"host":null,"path":"/y","query":null} is set on a redirect rule; allowed: rewrite on RuleAction.forward rules only (nothing is forwarded otherwise)',
+      // The same lines as synth gives for the same mistakes (lib/model/url-map.ts is their one home).
+      'test/t: urlMap "test/site" is set on a TCP listener; allowed: a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)',
     ]);
   });
 });

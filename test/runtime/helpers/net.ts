@@ -36,6 +36,4 @@ Promise<{ response: string; closed: boolean }> {
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from './wait';
