@@ -11,7 +11,7 @@ import { backend, lbConfig, listener, target } from './helpers/config';
 import { certDir, CertDir } from './helpers/certs';
 import { HttpBackend, startHttpBackend, startTcpBackend, TcpBackend } from './helpers/backends';
 import { startDataPlane, StartedDataPlane } from './helpers/dataplane';
-import { freePort } from './helpers/net';
+import { freePort, PARTIAL_CLIENT_HELLO } from './helpers/net';
 
 const LB = '127.0.3.70';
 const BE = '127.0.3.71';
@@ -50,12 +50,6 @@ afterAll(async () => {
   await tcpBe.close();
   certs.remove();
 });
-
-/** The first bytes of a TLS 1.2 ClientHello record that announces 512 bytes and sends 40. */
-const PARTIAL_CLIENT_HELLO = Buffer.concat([
-  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
-  Buffer.alloc(29, 0x42),
-]);
 
 /** Opens a connection, sends `first` (if any), then stays silent; resolves with ms until closed. */
 function closedAfter(port: number, first: Buffer | null, limitMs = 8000): Promise<number> {
