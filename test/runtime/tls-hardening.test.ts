@@ -2,10 +2,12 @@
  * TLS listeners against clients that hold resources: a handshake that never completes (a
  * silent socket, a ClientHello cut short) is closed at the listener's handshake timeout, and
  * client-initiated renegotiation (openssl s_client's `R`) ends the connection instead of
- * costing a full handshake each time.
+ * costing a full handshake each time. Also: a TLS connection given back to HTTP after a
+ * refused upgrade.
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { ListenerConfig, TlsConfig } from '../../lib/config/types';
 import { backend, lbConfig, listener, target } from './helpers/config';
 import { certDir, CertDir } from './helpers/certs';
@@ -125,3 +127,20 @@ function sClientRenegotiate(port: number): Promise<SClientResult> {
     });
   });
 }
+
+test('HTTPS: after a refused upgrade the TLS connection goes on as HTTP/1.1 with the bytes that followed the head', async () => {
+  const text = await new Promise<string>((resolve) => {
+    let got = '';
+    const s = tls.connect({ host: LB, port: ports.HTTPS, servername: 'default.test', rejectUnauthorized: false }, () => {
+      s.write('GET /ws HTTP/1.1\r\nHost: lb.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /after HTTP/1.1\r\nHost: lb.test\r\n\r\n');
+    });
+    s.on('data', (c: Buffer) => {
+      got += c.toString('latin1');
+      if ((got.match(/HTTP\/1\.1 200 /g) ?? []).length === 2) setTimeout(() => { s.destroy(); resolve(got); }, 100);
+    });
+    s.on('error', () => resolve(got));
+    s.on('close', () => resolve(got));
+  });
+  expect([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))).toEqual([200, 200]);
+  expect(httpBe.seen.slice(-2).map((x) => x.url)).toEqual(['/ws', '/after']);
+});
