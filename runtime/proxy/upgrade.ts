@@ -7,7 +7,9 @@
  * most one read plus the socket's buffer) until the target has answered 101: before that they
  * are not the new protocol's bytes but possibly a second HTTP request, and a target that
  * refuses the upgrade would read them as one — past this proxy's checks (request smuggling).
- * On a refusal they are dropped with the connection.
+ * On a refusal the answer is relayed to its end and the connection goes on as HTTP/1.1: the
+ * held bytes are parsed as the client's next request, through every check (./h1-server.ts);
+ * it closes instead when either side did not keep the connection alive.
  */
 import type { Socket } from 'node:net';
 import type { DataPlaneObserver } from '../dataplane-types';
@@ -64,7 +66,12 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
       backend.pool.release(peer);
       observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp);
     };
-    awaitStatusLine(client, upstream, head, route.listener.idleTimeoutMs, finished);
+    const refused = (status: number, reusable: boolean): void => {
+      finished(status);
+      if (reusable && req.clientKeepAlive && !conn.server.draining && !client.destroyed) conn.server.attach(client, conn.overLimit, head);
+      else client.end();
+    };
+    awaitStatusLine(client, upstream, head, route.listener.idleTimeoutMs, finished, refused);
   });
 }
 
@@ -79,7 +86,7 @@ const STATUS_PREFIX = 12;
  * WebSocket/h2c smuggling trick).
  */
 function awaitStatusLine(client: Socket, upstream: Socket, head: Buffer, idleMs: number,
-  finished: (status: number) => void): void {
+  finished: (status: number) => void, refused: (status: number, reusable: boolean) => void): void {
   let seen: Buffer = Buffer.alloc(0);
   upstream.setTimeout(idleMs, () => upstream.destroy());
   // While waiting: either side closing ends the attempt (the client is told nothing more).
@@ -112,13 +119,16 @@ function awaitStatusLine(client: Socket, upstream: Socket, head: Buffer, idleMs:
       joinSockets(client, upstream, idleMs, () => finished(101));
       return;
     }
-    // Refused upgrade: relay the answer, then close; the client is not heard any more.
-    client.removeAllListeners('data');
-    client.on('data', discard);
-    client.resume();
-    client.once('close', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    relayRefusal(client, upstream, seen, finished);
+    // Refused upgrade: relay the answer; the client stays paused meanwhile.
+    const onClientClose = (): void => { upstream.destroy(); };
+    const onUpstreamError = (): void => { client.destroy(); };
+    client.once('close', onClientClose);
+    upstream.on('error', onUpstreamError);
+    relayRefusal(client, upstream, seen, (status, reusable) => {
+      client.removeListener('close', onClientClose);
+      upstream.removeListener('error', onUpstreamError);
+      refused(status, reusable);
+    });
   };
   upstream.on('data', onData);
 }
@@ -129,36 +139,43 @@ const MAX_REFUSAL_HEAD = 16 * 1024;
 /**
  * Relays a non-101 answer as it arrives, with the target's response parsed alongside (llhttp,
  * strict) to find its end whatever the framing (Content-Length, chunked, close-delimited);
- * then both connections close. A malformed answer ends the relay there.
+ * then the target connection closes. `done` hears whether the client connection may go on:
+ * the answer ended by its own framing and did not ask to close. A malformed answer ends the
+ * relay there (not reusable).
  */
-function relayRefusal(client: Socket, upstream: Socket, first: Buffer, finished: (status: number) => void): void {
+function relayRefusal(client: Socket, upstream: Socket, first: Buffer,
+  done: (status: number, reusable: boolean) => void): void {
   const status = Number(first.toString('latin1', 9, 12)) || 502;
   const parser = new HTTPParser();
   parser.initialize(HTTPParser.RESPONSE, {}, MAX_REFUSAL_HEAD, HTTPParser.kLenientNone);
   let ended = false;
-  let done = false;
+  let keepAlive = false;
+  let over = false;
+  parser[HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, _headers: unknown, _method: unknown,
+    _url: unknown, _status: unknown, _text: unknown, _upgrade: unknown, shouldKeepAlive: boolean): number => {
+    keepAlive = shouldKeepAlive;
+    return 0;
+  };
   parser[HTTPParser.kOnMessageComplete] = (): void => { ended = true; };
   const complete = (): void => {
-    if (done) return;
-    done = true;
+    if (over) return;
+    over = true;
     parser.close();
     upstream.destroy();
-    client.end();
-    finished(status);
+    done(status, ended && keepAlive);
   };
   const take = (chunk: Buffer): void => {
-    if (done) return;
+    if (over) return;
     client.write(chunk);
     const ret = parser.execute(chunk);
     if (ended || typeof ret !== 'number') complete();
   };
   upstream.on('data', take);
   upstream.once('close', () => {
-    if (!done) parser.finish();
+    if (!over) parser.finish();
     complete();
   });
   take(first);
   upstream.resume();
 }
 
-function discard(): void { /* bytes after a refused upgrade are dropped on purpose */ }

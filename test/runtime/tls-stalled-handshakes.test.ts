@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { certDir, CertDir } from './helpers/certs';
+import { PARTIAL_CLIENT_HELLO } from './helpers/net';
 import {
   backend, ensureBundle, getJson, killAllStarted, lbConfig, listener, RunningNode, startBackend, startNode, tempDir,
   TestBackend, waitFor, writeJson,
@@ -44,11 +45,6 @@ afterAll(async () => {
   certs.remove();
   fs.rmSync(dir, { recursive: true, force: true });
 });
-
-const PARTIAL_CLIENT_HELLO = Buffer.concat([
-  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
-  Buffer.alloc(29, 0x42),
-]);
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
