@@ -10,6 +10,9 @@ import { connectToTarget } from './connect';
 import type { ClientRequest } from './h1-server';
 import { upstreamRequestHeaders } from './headers';
 import type { ListenerState } from './routes';
+import { ruleAnswerBytes } from './rule-answers';
+import { forwardHeaders, forwardTarget } from './rule-forward';
+import { RuleKind } from './url-map';
 import { joinSockets, rawResponse } from './tunnel';
 
 const RAW = {
@@ -27,7 +30,11 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
   req: ClientRequest, client: Socket, head: Buffer): void {
   client.on('error', swallow);
   const route = state.route;
-  const backend = route.backend;
+  // Forwarding rules apply to upgrades as to any request (a deny rule must not be bypassed).
+  const rule = route.urlMap === null ? null : route.urlMap.select(req);
+  const ruleId = rule === null ? null : rule.id;
+  const backend = rule === null || rule.backend === null ? route.backend : rule.backend;
+  const plan = rule === null || rule.plan === null ? route.plan! : rule.plan;
   const start = performance.now();
   const conn = req.conn;
   const clientIp = conn.clientIp;
@@ -35,11 +42,15 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
   const url = req.url;
   const refuse = (raw: Buffer, status: number): void => {
     client.end(raw);
-    observer.requestDone(route.listenerId, backend.id, null, status, performance.now() - start, 0, method, url, clientIp);
+    observer.requestDone(route.listenerId, backend.id, null, status, performance.now() - start, 0, method, url, clientIp, ruleId);
   };
   if (conn.overLimit) return refuse(RAW.connections, 503);
   if (route.limiter !== null && !route.limiter.take()) return refuse(RAW.qps, 503);
   if (url.charCodeAt(0) !== 47) return refuse(RAW.badTarget, 400);
+  if (rule !== null && rule.kind !== RuleKind.FORWARD) {
+    const answer = ruleAnswerBytes(route, req, rule);
+    return refuse(answer.bytes, answer.status);
+  }
   let first: Peer | null = null;
   if (backend.sticky !== null) {
     const id = backend.sticky.read(req.cookie ?? undefined, Date.now());
@@ -56,19 +67,20 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
     if (client.destroyed) {
       upstream.destroy();
       backend.pool.release(peer);
-      observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp);
+      observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp, ruleId);
       return;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, route.plan!, clientIp, conn.clientPort,
-      route.plan!.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
-    let text = `${method} ${url} HTTP/1.1\r\n`;
+    const headers = upstreamRequestHeaders(req.rawHeaders, plan, clientIp, conn.clientPort,
+      plan.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
+    if (rule !== null) forwardHeaders(rule, headers, req.rawHeaders);
+    let text = `${method} ${rule === null ? url : forwardTarget(rule, url)} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';
     upstream.write(text, 'latin1');
     if (head.length > 0) upstream.write(head);
     const finished = (status: number): void => {
       backend.pool.release(peer);
-      observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp);
+      observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp, ruleId);
     };
     awaitStatusLine(client, upstream, route.listener.idleTimeoutMs, finished);
   });

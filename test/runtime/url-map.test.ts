@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AccessLog, createAccessLog } from '../../runtime/log/access-log';
@@ -15,7 +16,8 @@ import { validateLbConfig } from '../../lib/config/validate';
 import { backend, lbConfig, listener, target } from './helpers/config';
 import { HttpBackend, startHttpBackend } from './helpers/backends';
 import { request, startDataPlane, StartedDataPlane } from './helpers/dataplane';
-import { freePort, sleep } from './helpers/net';
+import { freePort, rawExchange, sleep } from './helpers/net';
+import WebSocket, { WebSocketServer } from 'ws';
 
 const LB = '127.0.12.10';
 const BE = '127.0.12.11';
@@ -332,4 +334,43 @@ describe('the matched rule in metrics, the access log and the config validator',
       '/listeners/1/urlMap: a TCP listener cannot have a URL map',
     ]);
   });
+});
+
+test('upgrades follow the rules: a WebSocket is forwarded (rewritten) by its rule; a deny rule is not bypassed by Upgrade', async () => {
+  const web = await httpBackend('web');
+  const wsServer = http.createServer((_req, res) => res.end('plain'));
+  const wss = new WebSocketServer({ server: wsServer });
+  const upgradedPaths: string[] = [];
+  wss.on('connection', (ws, req) => {
+    upgradedPaths.push(req.url ?? '');
+    ws.on('message', (data) => ws.send(`echo:${data.toString()}`));
+  });
+  await new Promise<void>((r) => wsServer.listen(0, BE, () => r()));
+  try {
+    const wsPort = (wsServer.address() as AddressInfo).port;
+    const { port, dp } = await serve([
+      rule('chat', { path: '/chat/*', action: forward('ws'), rewrite: { host: null, path: '/socket/*', query: null } }),
+      rule('deny', { path: '/deny/*', action: { type: 'fixedResponse', backendService: null, redirect: null, fixedResponse: { statusCode: 403, contentType: 'text/plain', body: 'denied' } } }),
+    ], [backend('web', [target('w', BE, web.port)]), backend('ws', [target('s', BE, wsPort)])]);
+    const client = new WebSocket(`ws://${LB}:${port}/chat/room1`);
+    const reply = await new Promise<string>((resolve, reject) => {
+      client.on('open', () => client.send('hi'));
+      client.on('message', (d) => resolve(d.toString()));
+      client.on('error', reject);
+    });
+    client.close();
+    expect(reply).toBe('echo:hi');
+    expect(upgradedPaths).toEqual(['/socket/room1']);
+    const denied = await rawExchange(LB, port,
+      `GET /deny/x HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    expect(denied.response).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(denied.response.endsWith('\r\n\r\ndenied')).toBe(true);
+    expect(denied.closed).toBe(true);
+    expect(web.seen).toEqual([]);
+    expect(dp.observer.requests.map((r) => [r.ruleId, r.status])).toEqual(expect.arrayContaining([['site/deny', 403]]));
+  } finally {
+    wsServer.closeAllConnections();
+    for (const c of wss.clients) c.terminate();
+    await new Promise((r) => wsServer.close(r));
+  }
 });
