@@ -112,8 +112,10 @@ function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: Hos
   } else {
     kind = RuleKind.FIXED;
     const f = a.fixedResponse as NonNullable<typeof a.fixedResponse>;
-    fixedBody = Buffer.from(f.body, 'utf8');
-    fixedHeaders = ['content-type', f.contentType, 'content-length', String(fixedBody.length)];
+    // 204 and 304 carry neither a body nor its length (synth refuses a body on them).
+    const bodyless = f.statusCode === 204 || f.statusCode === 304;
+    fixedBody = bodyless ? Buffer.alloc(0) : Buffer.from(f.body, 'utf8');
+    fixedHeaders = bodyless ? [] : ['content-type', f.contentType, 'content-length', String(fixedBody.length)];
     if (responseEdits !== null) applyHeaderEdits(fixedHeaders, responseEdits);
   }
   let mirror: MirrorTarget | null = null;

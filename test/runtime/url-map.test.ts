@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AccessLog, createAccessLog } from '../../runtime/log/access-log';
 import { RequestMetrics } from '../../runtime/metrics/request-metrics';
+import { MAX_MIRROR_INFLIGHT } from '../../runtime/proxy/mirror';
 import type { BackendServiceConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
 import { backend, lbConfig, listener, target } from './helpers/config';
@@ -139,6 +140,7 @@ test('fixed response: status, content type and body; HEAD gets no body; keep-ali
   const { port } = await serve([
     rule('ping', { path: '/ping', action: { type: 'fixedResponse', backendService: null, redirect: null, fixedResponse: { statusCode: 200, contentType: 'text/plain', body: 'pong' } },
       responseHeaders: { set: [{ name: 'X-Served-By', value: 'alb' }], remove: [] } }),
+    rule('empty', { path: '/empty', action: { type: 'fixedResponse', backendService: null, redirect: null, fixedResponse: { statusCode: 204, contentType: 'text/plain', body: '' } } }),
     rule('gone', { path: '/gone/*', action: { type: 'fixedResponse', backendService: null, redirect: null, fixedResponse: { statusCode: 410, contentType: 'application/json', body: '{"gone":true}' } } }),
   ], [backend('web', [target('w', BE, web.port)])]);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -146,6 +148,8 @@ test('fixed response: status, content type and body; HEAD gets no body; keep-ali
   expect([ping.status, ping.headers['content-type'], ping.headers['x-served-by'], ping.body]).toEqual([200, 'text/plain', 'alb', 'pong']);
   const gone = await request({ host: LB, port, path: '/gone/x', agent, method: 'POST', body: 'ignored body' });
   expect([gone.status, gone.headers['content-type'], gone.body]).toEqual([410, 'application/json', '{"gone":true}']);
+  const empty = await request({ host: LB, port, path: '/empty', agent });
+  expect([empty.status, empty.headers['content-length'], empty.headers['transfer-encoding'], empty.body]).toEqual([204, undefined, undefined, '']);
   const head = await request({ host: LB, port, path: '/ping', agent, method: 'HEAD' });
   expect([head.status, head.headers['content-length'], head.body]).toEqual([200, '4', '']);
   expect((await request({ host: LB, port, path: '/other', agent })).body).toBe('web');
@@ -219,6 +223,22 @@ describe('mirror', () => {
     expect(web.seen.at(-1)?.body.toString()).toBe('payload');
     await sleep(200);
     expect(shadow.seen).toHaveLength(1);
+  });
+
+  it(`is bounded: at most ${MAX_MIRROR_INFLIGHT} copies in flight, the rest dropped while the clients are served`, async () => {
+    const web = await httpBackend('web');
+    const held: http.ServerResponse[] = [];
+    const shadow = await httpBackend('shadow', (_req, res) => { held.push(res); }); // never answers
+    const { port } = await serve([rule('m', { action: forward('web'), mirror: 'shadow' })],
+      [backend('web', [target('w', BE, web.port)]), backend('shadow', [target('s', BE, shadow.port)], { timeouts: { connectTimeoutMs: 1000, responseTimeoutMs: 60000 } })]);
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+    const n = MAX_MIRROR_INFLIGHT + 16;
+    const answers = await Promise.all(Array.from({ length: n }, (_, i) => request({ host: LB, port, path: `/r${i}`, agent })));
+    agent.destroy();
+    expect(answers.every((r) => r.status === 200 && r.body === 'web')).toBe(true);
+    await sleep(300);
+    expect(shadow.seen).toHaveLength(MAX_MIRROR_INFLIGHT);
+    for (const res of held) res.destroy();
   });
 
   it('a dead mirror never fails the client\'s request', async () => {
