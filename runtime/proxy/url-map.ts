@@ -94,7 +94,8 @@ function compileRedirect(r: NonNullable<UrlMapRuleConfig['action']['redirect']>)
 }
 
 function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: HostPattern, pathPattern: PathPattern,
-  listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, mirrors: Map<string, MirrorTarget>): RuleRuntime {
+  listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, mirrors: Map<string, MirrorTarget>,
+  stickyCookieNames: readonly string[]): RuleRuntime {
   const a = rule.action;
   const scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
   let backend: BackendRuntime | null = null;
@@ -105,8 +106,7 @@ function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: Hos
   const responseEdits = headerEdits(rule.responseHeaders);
   if (a.type === 'forward') {
     backend = backends.get(a.backendService as string) as BackendRuntime;
-    plan = buildHeaderPlan(scheme, listener.port, backend.config.forwardedHeaders,
-      backend.sticky === null ? null : backend.sticky.cookieName);
+    plan = buildHeaderPlan(scheme, listener.port, backend.config.forwardedHeaders, stickyCookieNames);
   } else if (a.type === 'redirect') {
     kind = RuleKind.REDIRECT;
   } else {
@@ -159,12 +159,13 @@ export class UrlMapTable {
   /** The longest response timeout of the backends the rules forward to. */
   readonly maxResponseTimeoutMs: number;
 
-  constructor(map: UrlMapConfig, listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>) {
+  /** @param stickyCookieNames every session cookie name of the LB (kept from targets) */
+  constructor(map: UrlMapConfig, listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, stickyCookieNames: readonly string[]) {
     // One mirror target (and in-flight bound) per mirror backend of this listener's map.
     const mirrors = new Map<string, MirrorTarget>();
     this.matcher = new UrlMatcher(map.rules);
     const matcher = this.matcher;
-    this.rules = map.rules.map((r, i) => compileRule(map, r, matcher.hostPatterns[i], matcher.pathPatterns[i], listener, backends, mirrors));
+    this.rules = map.rules.map((r, i) => compileRule(map, r, matcher.hostPatterns[i], matcher.pathPatterns[i], listener, backends, mirrors, stickyCookieNames));
     let max = 0;
     for (const r of this.rules) if (r.backend !== null) max = Math.max(max, r.backend.responseTimeoutMs);
     this.maxResponseTimeoutMs = max;
