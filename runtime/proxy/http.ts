@@ -37,11 +37,10 @@ export const ANSWERS = {
   connectTimeout: answer(504, '504 Gateway Timeout: connecting to the target timed out'),
   responseTimeout: answer(504, '504 Gateway Timeout: the target did not answer in time'),
   badTarget: answer(400, '400 Bad Request: the request target must be an absolute path'),
-  badHost: answer(400, '400 Bad Request: the Host header cannot be used in a redirect'),
 } as const;
 
 /** Sends a local answer; `close` ends the connection after it. */
-export function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
+function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
   if (req.headersSent) {
     req.destroy();
     return;

@@ -6,11 +6,10 @@
 import { STATUS_CODES } from 'node:http';
 import type { DataPlaneObserver } from '../dataplane-types';
 import type { ClientRequest } from './h1-server';
-import { ANSWERS } from './http';
 import type { Route } from './routes';
 import { requestHost } from '../../lib/routing/patterns';
 import { CompiledRedirect, DEFAULT_PORT, hostHeader, RuleKind, RuleRuntime, splitTarget } from './url-map';
-import { applyHeaderEdits } from './rule-forward';
+import { applyHeaderEdits } from './header-edits';
 
 /** Host names and IPv4/IPv6 literals with an optional port: what may go into a Location. */
 const SAFE_HOST = /^(?:[a-z0-9.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
@@ -45,6 +44,9 @@ export function redirectLocation(r: CompiledRedirect, req: ClientRequest, listen
 
 interface RuleResponse { status: number; headers: string[]; body: Buffer; close: boolean }
 
+const BAD_HOST_BODY = Buffer.from('400 Bad Request: the Host header cannot be used in a redirect\n');
+const BAD_HOST_HEADERS = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(BAD_HOST_BODY.length)];
+
 /** The response a redirect or fixed-response rule gives this request (HSTS included). */
 function ruleResponse(route: Route, req: ClientRequest, rule: RuleRuntime): RuleResponse {
   let out: RuleResponse;
@@ -54,8 +56,7 @@ function ruleResponse(route: Route, req: ClientRequest, rule: RuleRuntime): Rule
     const r = rule.redirect as CompiledRedirect;
     const location = redirectLocation(r, req, route.secureCookie ? 'https' : 'http');
     if (location === null) {
-      const a = ANSWERS.badHost;
-      out = { status: a.status, headers: [...a.headers], body: a.body, close: true };
+      out = { status: 400, headers: [...BAD_HOST_HEADERS], body: BAD_HOST_BODY, close: true };
     } else {
       out = { status: r.status, headers: ['location', location, 'content-length', '0'], body: EMPTY, close: false };
       if (rule.responseEdits !== null) applyHeaderEdits(out.headers, rule.responseEdits);

@@ -5,26 +5,16 @@
  * the redirect's constant parts, header edits as lower-case name sets. A reload builds a new
  * table and swaps it with the route, so a request keeps the table it started with.
  */
-import type { HeaderRulesConfig, ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
+import type { ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
 import { UrlMatcher } from '../../lib/routing/matcher';
 import { HostPattern, PathPattern, requestHost } from '../../lib/routing/patterns';
 import type { ClientRequest } from './h1-server';
 import { buildHeaderPlan, HeaderPlan } from './headers';
-import { applyHeaderEdits } from './rule-forward';
+import { applyHeaderEdits, HeaderEdits, headerEdits } from './header-edits';
 import { MirrorTarget } from './mirror';
 import type { BackendRuntime } from './routes';
 
 export enum RuleKind { FORWARD = 0, REDIRECT = 1, FIXED = 2 }
-
-/** Header fields a rule sets or removes, ready for the per-request filter. */
-export interface HeaderEdits {
-  /** Lower-case names to drop (removed ones and the ones `set` replaces). */
-  readonly drop: ReadonlySet<string>;
-  /** `lengths[n]` is 1 when a dropped name has n characters: most fields skip the lower-casing. */
-  readonly lengths: Uint8Array;
-  /** Flat [name, value, ...] list appended after the filter. */
-  readonly set: readonly string[];
-}
 
 export interface CompiledRedirect {
   readonly status: number;
@@ -66,20 +56,6 @@ export interface RuleRuntime {
 }
 
 export const DEFAULT_PORT: Record<string, string> = { http: '80', https: '443' };
-
-function headerEdits(rules: HeaderRulesConfig | null): HeaderEdits | null {
-  if (rules === null) return null;
-  const drop = new Set<string>();
-  const set: string[] = [];
-  for (const name of rules.remove) drop.add(name.toLowerCase());
-  for (const f of rules.set) {
-    drop.add(f.name.toLowerCase());
-    set.push(f.name, f.value);
-  }
-  const lengths = new Uint8Array(256);
-  for (const n of drop) if (n.length < 256) lengths[n.length] = 1;
-  return { drop, lengths, set };
-}
 
 function compileRedirect(r: NonNullable<UrlMapRuleConfig['action']['redirect']>): CompiledRedirect {
   const scheme = r.protocol === null ? null : r.protocol.toLowerCase();
