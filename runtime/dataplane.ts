@@ -102,7 +102,7 @@ class WorkerDataPlane implements DataPlane {
     const isHttp = l.protocol === 'HTTP' || l.protocol === 'HTTPS';
     const backend = backends.get(l.backendService) as BackendRuntime;
     const mapConfig = isHttp && l.urlMap ? (this.urlMapConfigs.get(l.urlMap) ?? null) : null;
-    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends, this.stickyCookieNames);
+    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends, this.stickyCookieNames, this.observer);
     return {
       listener: l,
       listenerId: l.id,

@@ -8,6 +8,7 @@
 import type { ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
 import { UrlMatcher } from '../../lib/routing/matcher';
 import { HostPattern, PathPattern, requestHost } from '../../lib/routing/patterns';
+import type { DataPlaneObserver } from '../dataplane-types';
 import type { ClientRequest } from './h1-server';
 import { buildHeaderPlan, HeaderPlan } from './headers';
 import { applyHeaderEdits, HeaderEdits, headerEdits } from './header-edits';
@@ -71,7 +72,7 @@ function compileRedirect(r: NonNullable<UrlMapRuleConfig['action']['redirect']>)
 
 function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: HostPattern, pathPattern: PathPattern,
   listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, mirrors: Map<string, MirrorTarget>,
-  stickyCookieNames: readonly string[]): RuleRuntime {
+  stickyCookieNames: readonly string[], observer: DataPlaneObserver): RuleRuntime {
   const a = rule.action;
   const scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
   let backend: BackendRuntime | null = null;
@@ -98,7 +99,7 @@ function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: Hos
   if (rule.mirror !== null) {
     mirror = mirrors.get(rule.mirror) ?? null;
     if (mirror === null) {
-      mirror = new MirrorTarget(backends.get(rule.mirror) as BackendRuntime);
+      mirror = new MirrorTarget(backends.get(rule.mirror) as BackendRuntime, listener.id, observer);
       mirrors.set(rule.mirror, mirror);
     }
   }
@@ -136,12 +137,13 @@ export class UrlMapTable {
   readonly maxResponseTimeoutMs: number;
 
   /** @param stickyCookieNames every session cookie name of the LB (kept from targets) */
-  constructor(map: UrlMapConfig, listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, stickyCookieNames: readonly string[]) {
+  constructor(map: UrlMapConfig, listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, stickyCookieNames: readonly string[],
+    observer: DataPlaneObserver) {
     // One mirror target (and in-flight bound) per mirror backend of this listener's map.
     const mirrors = new Map<string, MirrorTarget>();
     this.matcher = new UrlMatcher(map.rules);
     const matcher = this.matcher;
-    this.rules = map.rules.map((r, i) => compileRule(map, r, matcher.hostPatterns[i], matcher.pathPatterns[i], listener, backends, mirrors, stickyCookieNames));
+    this.rules = map.rules.map((r, i) => compileRule(map, r, matcher.hostPatterns[i], matcher.pathPatterns[i], listener, backends, mirrors, stickyCookieNames, observer));
     let max = 0;
     for (const r of this.rules) if (r.backend !== null) max = Math.max(max, r.backend.responseTimeoutMs);
     this.maxResponseTimeoutMs = max;

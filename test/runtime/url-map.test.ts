@@ -205,7 +205,7 @@ describe('mirror', () => {
     const shadow = await httpBackend('shadow', (_req, res) => {
       setTimeout(() => { res.writeHead(500); res.end('shadow'); }, 1500);
     });
-    const { port } = await serve([
+    const { port, dp } = await serve([
       rule('m', { path: '/m/*', action: forward('web'), mirror: 'shadow', rewrite: { host: null, path: '/x/*', query: null },
         requestHeaders: { set: [{ name: 'X-Env', value: 'prod' }], remove: [] } }),
     ], [backend('web', [target('w', BE, web.port)]), backend('shadow', [target('s', BE, shadow.port)])]);
@@ -223,13 +223,15 @@ describe('mirror', () => {
     expect(web.seen.at(-1)?.body.toString()).toBe('payload');
     await sleep(200);
     expect(shadow.seen).toHaveLength(1);
+    await sleep(1500); // the first copy's slow answer
+    expect(dp.observer.mirrorCopies).toEqual(['l shadow skipped_body', 'l shadow completed']);
   });
 
   it(`is bounded: at most ${MAX_MIRROR_INFLIGHT} copies in flight, the rest dropped while the clients are served`, async () => {
     const web = await httpBackend('web');
     const held: http.ServerResponse[] = [];
     const shadow = await httpBackend('shadow', (_req, res) => { held.push(res); }); // never answers
-    const { port } = await serve([rule('m', { action: forward('web'), mirror: 'shadow' })],
+    const { port, dp } = await serve([rule('m', { action: forward('web'), mirror: 'shadow' })],
       [backend('web', [target('w', BE, web.port)]), backend('shadow', [target('s', BE, shadow.port)], { timeouts: { connectTimeoutMs: 1000, responseTimeoutMs: 60000 } })]);
     const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
     const n = MAX_MIRROR_INFLIGHT + 16;
@@ -238,7 +240,10 @@ describe('mirror', () => {
     expect(answers.every((r) => r.status === 200 && r.body === 'web')).toBe(true);
     await sleep(300);
     expect(shadow.seen).toHaveLength(MAX_MIRROR_INFLIGHT);
+    expect(dp.observer.mirrorCopies).toEqual(Array(n - MAX_MIRROR_INFLIGHT).fill('l shadow dropped'));
     for (const res of held) res.destroy();
+    await sleep(200);
+    expect(dp.observer.mirrorCopies.filter((c) => c === 'l shadow failed')).toHaveLength(MAX_MIRROR_INFLIGHT);
   });
 
   it('a dead mirror never fails the client\'s request', async () => {
@@ -251,6 +256,7 @@ describe('mirror', () => {
     for (let i = 0; i < 5; i++) expect((await get(port, `/r${i}`, 'a.example.com')).body).toBe('web');
     expect(web.seen).toHaveLength(5);
     expect(dp.observer.requests.every((r) => r.status === 200 && r.backendId === 'web')).toBe(true);
+    expect(dp.observer.mirrorCopies).toEqual(Array(5).fill('l shadow failed'));
   });
 });
 
@@ -314,6 +320,9 @@ describe('the matched rule in metrics, the access log and the config validator',
     m.requestDone('l', 'web', 't', 200, 1, 'site/api');
     m.requestDone('l', 'web', 't', 200, 1, 'site/api');
     m.requestDone('l', 'web', 't', 200, 1, null);
+    m.mirrorCopy('l', 'shadow', 'dropped');
+    const mirrors = (m.toJSON() as Array<{ name: string; values: unknown[] }>).find((x) => x.name === 'alb_mirror_copies_total');
+    expect(mirrors?.values).toEqual([{ labels: { listener: 'l', backend: 'shadow', outcome: 'dropped' }, value: 1 }]);
     const rules = (m.toJSON() as Array<{ name: string; values: unknown[] }>).find((x) => x.name === 'alb_rule_requests_total');
     expect(rules?.values).toEqual([{ labels: { listener: 'l', rule: 'site/api' }, value: 2 }]);
   });
