@@ -42,6 +42,8 @@ class WorkerDataPlane implements DataPlane {
   private closed = false;
   /** URL maps of the config being applied, by id (read by buildRoute). */
   private urlMapConfigs = new Map<string, UrlMapConfig>();
+  /** Session cookie names of every backend service of that config (stripped before targets see them). */
+  private stickyCookieNames: string[] = [];
 
   constructor(private readonly observer: DataPlaneObserver, private readonly limitShares: number) {}
 
@@ -106,14 +108,13 @@ class WorkerDataPlane implements DataPlane {
     const isHttp = l.protocol === 'HTTP' || l.protocol === 'HTTPS';
     const backend = backends.get(l.backendService) as BackendRuntime;
     const mapConfig = isHttp && l.urlMap ? (this.urlMapConfigs.get(l.urlMap) ?? null) : null;
-    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends);
+    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends, this.stickyCookieNames, this.observer);
     return {
       listener: l,
       listenerId: l.id,
       backend,
       plan: isHttp
-        ? buildHeaderPlan(l.protocol === 'HTTPS' ? 'https' : 'http', l.port, backend.config.forwardedHeaders,
-          backend.sticky === null ? null : backend.sticky.cookieName)
+        ? buildHeaderPlan(l.protocol === 'HTTPS' ? 'https' : 'http', l.port, backend.config.forwardedHeaders, this.stickyCookieNames)
         : null,
       hsts: l.protocol === 'HTTPS' ? hstsValue(l.hsts) : null,
       secureCookie: l.protocol === 'HTTPS',
@@ -128,6 +129,7 @@ class WorkerDataPlane implements DataPlane {
   private async applyNow(config: LbConfig, bindAddress: string): Promise<void> {
     if (this.closed) throw new Error('the data plane is closed');
     this.urlMapConfigs = new Map((config.urlMaps ?? []).map((m) => [m.id, m]));
+    this.stickyCookieNames = config.backendServices.flatMap((b) => (b.sessionPersistence === null ? [] : [b.sessionPersistence.cookieName]));
     const planned: PlannedListener[] = [];
     for (const l of config.listeners) {
       if (l.enabled) planned.push({ key: `${bindAddress}|${l.port}`, config: l, tls: this.checkListener(l, config) });

@@ -296,6 +296,9 @@ function checkRedirect(path: string, field: string, r: RedirectOptions): { model
   return { model, errors };
 }
 
+/** Statuses whose responses carry no body (RFC 9110 §15.3.5, §15.4.5). */
+export const BODYLESS_STATUS: readonly number[] = [204, 304];
+
 function checkFixedResponse(path: string, field: string, f: FixedResponseOptions): { model: FixedResponseModel; errors: Issue[] } {
   const model: FixedResponseModel = {
     statusCode: f.statusCode,
@@ -306,7 +309,9 @@ function checkFixedResponse(path: string, field: string, f: FixedResponseOptions
   if (typeof model.contentType !== 'string' || !MEDIA_TYPE.test(model.contentType)) {
     errors.push(issue(path, `${field}.contentType`, model.contentType, 'is not a media type', 'e.g. "text/plain", "application/json; charset=utf-8"'));
   }
-  if (typeof model.body !== 'string' || model.body.length > limits.FIXED_RESPONSE_BODY_MAX_LENGTH) {
+  if (BODYLESS_STATUS.includes(model.statusCode) && model.body !== '') {
+    errors.push(issue(path, `${field}.body`, model.body, `is set on a ${model.statusCode} response`, `no body with ${BODYLESS_STATUS.join(' or ')} (HTTP forbids one)`));
+  } else if (typeof model.body !== 'string' || model.body.length > limits.FIXED_RESPONSE_BODY_MAX_LENGTH) {
     errors.push(issue(path, `${field}.body`, typeof model.body === 'string' ? `<${model.body.length} characters>` : model.body,
       'is too long', `at most ${limits.FIXED_RESPONSE_BODY_MAX_LENGTH} characters`));
   }

@@ -13,13 +13,16 @@
  */
 import type { Socket } from 'node:net';
 import type { DataPlaneObserver } from '../dataplane-types';
-import { admissionRefusal, ANSWERS, LocalAnswer, stickyPeer } from './admission';
+import { admissionRefusal, ANSWERS, stickyPeer } from './admission';
 import { connectToTarget } from './connect';
 import type { ClientRequest } from './h1-response';
 import { upstreamRequestHeaders } from './headers';
 import type { ListenerState } from './routes';
 import { HTTPParser } from './llhttp';
+import { ruleAnswerBytes } from './rule-answers';
+import { forwardHeaders, forwardTarget } from './rule-forward';
 import { joinSockets } from './tunnel';
+import { RuleKind } from './url-map';
 
 function swallow(): void { /* torn down by 'close' */ }
 
@@ -29,19 +32,27 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
   // Nothing more is read from the client until the target said 101 (see the module comment).
   client.pause();
   const route = state.route;
-  const backend = route.backend;
+  // Forwarding rules apply to upgrades as to any request (a deny rule must not be bypassed).
+  const rule = route.urlMap === null ? null : route.urlMap.select(req);
+  const ruleId = rule === null ? null : rule.id;
+  const backend = rule === null || rule.backend === null ? route.backend : rule.backend;
+  const plan = rule === null || rule.plan === null ? route.plan! : rule.plan;
   const start = performance.now();
   const conn = req.conn;
   const clientIp = conn.clientIp;
   const method = req.method;
   const url = req.url;
-  const refuse = (a: LocalAnswer): void => {
+  const refuse = (a: { readonly status: number; readonly raw: Buffer }): void => {
     client.end(a.raw);
     client.destroySoon();
-    observer.requestDone(route.listenerId, backend.id, null, a.status, performance.now() - start, 0, method, url, clientIp);
+    observer.requestDone(route.listenerId, backend.id, null, a.status, performance.now() - start, 0, method, url, clientIp, ruleId);
   };
   const local = admissionRefusal(route, req);
   if (local !== null) return refuse(local);
+  if (rule !== null && rule.kind !== RuleKind.FORWARD) {
+    const answer = ruleAnswerBytes(route, req, rule);
+    return refuse({ status: answer.status, raw: answer.bytes });
+  }
   connectToTarget(backend, observer, clientIp, stickyPeer(backend, req), (failure, upstream, peer) => {
     if (failure !== null || upstream === null || peer === null) {
       if (failure === 'NO_TARGET') refuse(ANSWERS.allDown);
@@ -53,18 +64,19 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
     if (client.destroyed) {
       upstream.destroy();
       backend.pool.release(peer);
-      observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp);
+      observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp, ruleId);
       return;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, route.plan!, clientIp, conn.clientPort,
-      route.plan!.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
-    let text = `${method} ${url} HTTP/1.1\r\n`;
+    const headers = upstreamRequestHeaders(req.rawHeaders, plan, clientIp, conn.clientPort,
+      plan.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
+    if (rule !== null) forwardHeaders(rule, headers, req.rawHeaders);
+    let text = `${method} ${rule === null ? url : forwardTarget(rule, url)} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';
     upstream.write(text, 'latin1');
     const finished = (status: number): void => {
       backend.pool.release(peer);
-      observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp);
+      observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp, ruleId);
     };
     const refused = (status: number, reusable: boolean): void => {
       finished(status);

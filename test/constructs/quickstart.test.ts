@@ -49,13 +49,22 @@ describe('examples/quickstart', () => {
   it('has one HTTP listener on 8080 with the default HTTP idle timeout, in milliseconds', () => {
     expect(doc.listeners).toEqual([{
       id: 'web/Listeners/http', path: 'quickstart/web/Listeners/http', protocol: 'HTTP', port: 8080, backendService: 'web/BackendServices/web-backend', enabled: true,
-      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null, urlMap: null,
+      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null, urlMap: 'web/UrlMaps/site',
     }]);
+  });
+
+  it('has a URL map: /ping answered by the LB, /home redirected, /legacy/* to the legacy server alone with its own cookie', () => {
+    expect(doc.urlMaps?.map((m) => [m.id, m.rules.map((r) => [r.id, r.path, r.action.type, r.action.backendService])])).toEqual([
+      ['web/UrlMaps/site', [['ping', '/ping', 'fixedResponse', null], ['home', '/home', 'redirect', null], ['legacy', '/legacy/*', 'forward', 'web/BackendServices/legacy-backend']]],
+    ]);
+    const [web, legacy] = doc.backendServices;
+    expect(legacy.targets.map((t) => t.port)).toEqual([LEGACY_PORT]);
+    expect(legacy.sessionPersistence?.cookieName).not.toBe(web.sessionPersistence?.cookieName);
   });
 
   it('has a weighted round robin backend with cookie persistence and an HTTP health check on /healthz', () => {
     const [backend] = doc.backendServices;
-    expect(doc.backendServices).toHaveLength(1);
+    expect(doc.backendServices).toHaveLength(2);
     expect(backend.algorithm).toBe('WEIGHTED_ROUND_ROBIN');
     expect(backend.protocol).toBe('HTTP');
     expect(backend.sessionPersistence).toEqual({ cookieName: defaultCookieName('web/BackendServices/web-backend'), cookieTimeoutSeconds: 600 });

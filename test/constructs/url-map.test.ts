@@ -129,6 +129,13 @@ describe('URL map rules: actions', () => {
     ]);
   });
 
+  it('no body on a 204 or 304 fixed response', () => {
+    const { w, site } = setup();
+    expect(added(w, () => site.addRule('r', { action: RuleAction.fixedResponse({ statusCode: 204, body: 'x' }) }))).toBe(
+      `${M}: rules.r.action.fixedResponse.body "x" is set on a 204 response; allowed: no body with 204 or 304 (HTTP forbids one)`);
+    site.addRule('ok', { action: RuleAction.fixedResponse({ statusCode: 204 }) });
+  });
+
   it('rewrite, request headers and mirror only on forward rules', () => {
     const { w, site, web } = setup();
     expect(added(w, () => site.addRule('r', {
