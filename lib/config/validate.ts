@@ -1,8 +1,9 @@
 /**
  * Validates an LB config document: the schema version, the JSON Schema (lib/config/schema.json,
  * generated from types.ts), the cross-references a schema cannot express, and the model's own
- * rules (lib/model: ports, protocol pairing, certificates, weights, cookie timeouts, SNI
- * domains, health-check paths) — the same functions that check a construct tree at synth, so a
+ * rules (lib/model: ports, protocol pairing, certificates, weights, cookie timeouts and names,
+ * SNI domains, health-check paths, URL-map rule routes, forward-only settings, mirrors, URL
+ * maps on HTTP listeners only) — the same functions that check a construct tree at synth, so a
  * rule is written once and a document with the same mistake is refused with the same line.
  * The runtime calls this before it serves or reloads a document. Excluded from the jsii build
  * (it imports ajv).

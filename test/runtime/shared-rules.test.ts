@@ -5,8 +5,8 @@
  * very same line.
  */
 import * as fs from 'fs';
-import { BackendProtocol, Certificate, ListenerProtocol, LoadBalancer } from '../../index';
-import { LbConfig } from '../../lib/config/types';
+import { BackendProtocol, Certificate, ListenerProtocol, LoadBalancer, RuleAction } from '../../index';
+import { LbConfig, UrlMapRuleConfig } from '../../lib/config/types';
 import { httpBackend, loadBalancer, world, withoutSite } from '../constructs/helpers';
 import { cli, ensureBundle, tempDir, writeJson } from './cli-helpers';
 
@@ -45,6 +45,15 @@ function runtimeProblems(edit: (doc: LbConfig) => void): string[] {
 const listenerOf = (doc: LbConfig, name: string) => doc.listeners.find((l) => l.id === `lb/Listeners/${name}`)!;
 const backendOf = (doc: LbConfig, name: string) => doc.backendServices.find((b) => b.id === `lb/BackendServices/${name}`)!;
 
+/** A URL map of the document, its rules forwarding `/<path>` to the web backend. */
+const urlMap = (paths: [string, string][]) => ({
+  id: 'lb/UrlMaps/site', path: 'test/lb/UrlMaps/site',
+  rules: paths.map(([id, path]): UrlMapRuleConfig => ({
+    id, host: null, path, action: { type: 'forward', backendService: 'lb/BackendServices/web', redirect: null, fixedResponse: null },
+    rewrite: null, requestHeaders: null, responseHeaders: null, mirror: null,
+  })),
+});
+
 describe('synth and runtime refuse the same mistake with the same line', () => {
   test('the good stack synthesizes and its document validates', () => {
     const { lb, problems } = stack();
@@ -73,6 +82,36 @@ describe('synth and runtime refuse the same mistake with the same line', () => {
         ...backendOf(doc, 'web'), id: 'lb/BackendServices/sticky', path: 'test/lb/BackendServices/sticky',
         sessionPersistence: { cookieName: 'ALB_SESSION', cookieTimeoutSeconds: 86401 }, targets: [],
       })],
+    ['one session cookie name per backend service',
+      (lb) => {
+        lb.addBackendService('a', { protocol: BackendProtocol.HTTP, port: 8080, sessionPersistence: { cookieName: 'SID' } });
+        lb.addBackendService('b', { protocol: BackendProtocol.HTTP, port: 8080, sessionPersistence: { cookieName: 'SID' } });
+      },
+      (doc) => {
+        for (const name of ['a', 'b']) {
+          doc.backendServices.push({
+            ...backendOf(doc, 'web'), id: `lb/BackendServices/${name}`, path: `test/lb/BackendServices/${name}`,
+            sessionPersistence: { cookieName: 'SID', cookieTimeoutSeconds: 0 }, targets: [],
+          });
+        }
+      }],
+    ['a URL map on HTTP/HTTPS listeners only',
+      (lb) => {
+        const site = lb.addUrlMap('site');
+        site.addRule('r', { path: '/x', action: RuleAction.forward(lb.backendServices[0]) });
+        lb.addListener('t2', { protocol: ListenerProtocol.TLS, port: 5434, backendService: lb.backendServices[1], certificates: [cert()], urlMap: site });
+      },
+      (doc) => {
+        doc.urlMaps = [urlMap([['r', '/x']])];
+        doc.listeners.push({ ...listenerOf(doc, 'tls'), id: 'lb/Listeners/t2', path: 'test/lb/Listeners/t2', port: 5434, urlMap: 'lb/UrlMaps/site' });
+      }],
+    ['one rule per host and path in a URL map',
+      (lb) => {
+        const site = lb.addUrlMap('site');
+        site.addRule('a', { path: '/x', action: RuleAction.forward(lb.backendServices[0]) });
+        site.addRule('b', { path: '/x', action: RuleAction.forward(lb.backendServices[0]) });
+      },
+      (doc) => { doc.urlMaps = [urlMap([['a', '/x'], ['b', '/x']])]; }],
   ])('%s', (_name, mistake, edit) => {
     const synth = stack(mistake).problems;
     expect(synth).toHaveLength(1);
