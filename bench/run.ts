@@ -28,6 +28,7 @@ import { runComparison } from './scenarios/compare';
 import { HTTP_SCENARIOS } from './scenarios/http';
 import { TCP_SCENARIOS } from './scenarios/tcp';
 import { runAlgorithmCost } from './scenarios/algorithms';
+import { runUrlMapCost } from './scenarios/url-map';
 import { runIdleConnections } from './scenarios/idle';
 import { runReload } from './scenarios/reload';
 import { runSynth } from './scenarios/synth';
@@ -79,6 +80,9 @@ async function main(): Promise<void> {
     const common = { backend, tls, dir, luaHook, loadCpus: LOAD_CPUS, proxyCpus, log, albReason };
     if (wants('algorithm-cost', false)) {
       scenarios.push(await runAlgorithmCost({ ...common, repeats: args.repeats, durationSec: args.durationSec, warmupSec: args.warmupSec }));
+    }
+    if (wants('url-map-cost', false)) {
+      scenarios.push(await runUrlMapCost({ ...common, repeats: args.repeats, durationSec: args.durationSec, warmupSec: args.warmupSec }));
     }
     if (wants('idle-10k', false)) {
       scenarios.push(await runIdleConnections({ ...common, proxies: usable, workerCounts: args.workerCounts, connections: 10000 }));

@@ -1,7 +1,10 @@
 import { Construct } from 'constructs';
 import { AvailabilityGroupInstanceModel, AvailabilityGroupModel, AvailabilityGroupSettings, resolveAvailabilityGroup } from '../lib/model/availability-group';
 import { PlacedVm, VmRole } from '../lib/placement/types';
-import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
+import { issue, renderIssue } from '../lib/model/messages';
+import {
+  AlbValidationError, hasRecordedIssues, placementIssue, recordedProblems, recordIssues, rememberCreationSite, tokenIssues,
+} from './errors';
 import { IInfrastructure } from './infrastructure';
 import { MachineTemplate } from './machine-template';
 import { placementGroupName } from './names';
@@ -48,10 +51,12 @@ export class AvailabilityGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: AvailabilityGroupProps) {
     super(scope, id);
+    rememberCreationSite(this);
     const path = this.node.path;
     const { infrastructure, vpc, template, ...settings } = props;
     const resolved = resolveAvailabilityGroup({ path, ...settings }, infrastructure.zones.map((z) => z.name));
-    throwIfProblems([...tokenProblems(path, '', settings), ...resolved.errors]);
+    const fieldIssues = [...tokenIssues(path, '', settings), ...resolved.errors];
+    recordIssues(this, fieldIssues);
     this.infrastructure = infrastructure;
     this.vpc = vpc;
     this.template = template;
@@ -60,13 +65,17 @@ export class AvailabilityGroup extends Construct {
     this.port = template.port;
     this.placementGroupName = placementGroupName(this);
 
-    let vms: PlacedVm[];
-    try {
-      vms = infrastructure.placeGroup({
-        name: this.placementGroupName, role: VmRole.AG_VM, zones: settings.zones, count: this.instanceCount,
-      });
-    } catch (err) {
-      throw new AlbValidationError([`${path}: the infrastructure cannot place ${this.instanceCount} VMs: ${(err as Error).message}`]);
+    // Placed even when a prop is wrong (user code may go on to use ag.instance(i)); a refusal
+    // is reported only when it is news, not a repeat of the props' or the infrastructure's problems.
+    let vms: PlacedVm[] = [];
+    if (!hasRecordedIssues(infrastructure)) {
+      try {
+        vms = infrastructure.placeGroup({
+          name: this.placementGroupName, role: VmRole.AG_VM, zones: settings.zones, count: this.instanceCount,
+        });
+      } catch (err) {
+        if (fieldIssues.length === 0) recordIssues(this, [placementIssue(path, `${this.instanceCount} VMs`, err)]);
+      }
     }
     this.instances = vms.map((vm) => ({ name: vm.name, address: vm.address, zone: vm.zone, rack: vm.rack, availabilityGroup: this }));
     infrastructure.deployAvailabilityGroupVms(this, vms, template.executable, template.args, this.port, template.env, template.files);
@@ -76,7 +85,10 @@ export class AvailabilityGroup extends Construct {
   public instance(index: number): AvailabilityGroupInstance {
     const found = this.instances[index];
     if (found === undefined) {
-      throw new AlbValidationError([`${this.node.path}: instance index ${index} does not exist; allowed: 0..${this.instances.length - 1}`]);
+      // A lookup must return a value, so it cannot wait for synth; the group's own problems,
+      // if any, are why it has fewer instances than asked for: say them too.
+      const allowed = this.instances.length > 0 ? `0..${this.instances.length - 1}` : 'none: the group has no instances';
+      throw new AlbValidationError([...recordedProblems([this]), renderIssue(issue(this.node.path, 'instance index', index, 'does not exist', allowed))]);
     }
     return found;
   }

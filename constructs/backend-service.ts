@@ -2,8 +2,9 @@ import { Construct } from 'constructs';
 import { BackendServiceModel, BackendServiceOptions, resolveBackendService } from '../lib/model/backend-service';
 import { Algorithm, BackendProtocol } from '../lib/model/enums';
 import { AttachedBackendServiceModel } from '../lib/model/load-balancer';
+import { issue } from '../lib/model/messages';
 import { AvailabilityGroup } from './availability-group';
-import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
+import { recordIssues, rememberCallSite, rememberCreationSite, tokenIssues } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { VirtualServerGroup } from './virtual-server-group';
 import { addDeferredWarnings } from './warnings';
@@ -41,10 +42,11 @@ export class BackendService extends Construct {
 
   constructor(scope: Construct, id: string, props: BackendServiceProps) {
     super(scope, id);
+    rememberCreationSite(this);
     const path = this.node.path;
     const { loadBalancer, ...options } = props;
     const resolved = resolveBackendService({ path, ...options });
-    throwIfProblems([...tokenProblems(path, '', options), ...resolved.errors]);
+    recordIssues(this, [...tokenIssues(path, '', options), ...resolved.errors]);
     this.model = resolved.model;
     this.loadBalancer = loadBalancer;
     this.protocol = resolved.model.protocol;
@@ -83,9 +85,12 @@ export class BackendService extends Construct {
   /** Both kinds of group attach alike; attachmentOrder keeps their interleaving, which orders the targets. */
   private attach<T extends Construct>(kind: AttachmentKind, noun: string, list: T[], group: T): void {
     if (list.includes(group)) {
-      throw new AlbValidationError([`${this.node.path}: ${kind}s ${JSON.stringify(group.node.path)} is already attached; allowed: each ${noun} once per backend service`]);
+      recordIssues(this, [issue(this.node.path, `${kind}s`, group.node.path, 'is already attached', `each ${noun} once per backend service`)]);
+      return;
     }
     list.push(group);
+    // A whole-tree problem with this group (another LB's, another VPC's) points at this call.
+    rememberCallSite(this, `${kind}s`, group.node.path);
     this.attachmentOrder.push(kind);
     markModelChanged();
   }

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { CertificateModel } from '../lib/model/certificate';
-import { AlbValidationError } from './errors';
+import { Issue, issue } from '../lib/model/messages';
+import { throwIfIssues } from './errors';
 
 /**
  * A TLS certificate and its private key, as PEM files the LB nodes read. Relative paths are
@@ -15,13 +16,14 @@ export class Certificate {
    * @param name name in messages and in the config document (default: the certificate file's base name)
    */
   public static fromFiles(certFile: string, keyFile: string, name?: string): Certificate {
-    const problems: string[] = [];
+    // A static factory has no construct to record problems on: they throw at once.
+    const problems: Issue[] = [];
     for (const [field, value] of [['certFile', certFile], ['keyFile', keyFile]] as const) {
       if (typeof value !== 'string' || value.trim() === '') {
-        problems.push(`Certificate.fromFiles: ${field} ${JSON.stringify(value)} is empty; allowed: a path of a PEM file`);
+        problems.push(issue('Certificate.fromFiles', field, value, 'is empty', 'a path of a PEM file'));
       }
     }
-    if (problems.length > 0) throw new AlbValidationError(problems);
+    throwIfIssues(problems);
     return new Certificate(path.resolve(certFile), path.resolve(keyFile), name ?? path.basename(certFile).replace(/\.(pem|crt|cer)$/i, ''));
   }
 

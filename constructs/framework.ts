@@ -8,6 +8,7 @@
  */
 import { TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
+import { issue, MISSING, renderIssue } from '../lib/model/messages';
 import { AlbValidationError } from './errors';
 
 const RTTI = Symbol.for('jsii.rtti');
@@ -27,7 +28,7 @@ export function stackOfThisFramework(scope: IConstruct): TerraformStack {
   const advice = theirs === ours
     ? `two copies of ${ours} are installed (see \`npm ls ${ours}\`); install one`
     : `a ${theirs} app needs the ${theirs}-alb package (same constructs, built for ${theirs}) in place of ${ours}-alb`;
-  throw new AlbValidationError([
-    `${scope.node.path}: the stack ${stack.node.path} is a ${theirs} TerraformStack, but this library was built for ${ours}; allowed: ${advice}`,
-  ]);
+  // Thrown at once: nothing of this library can work in that stack, and its synth would fail first.
+  throw new AlbValidationError([renderIssue(issue(scope.node.path, '', MISSING,
+    `the stack ${stack.node.path} is a ${theirs} TerraformStack, but this library was built for ${ours}`, advice))]);
 }

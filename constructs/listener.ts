@@ -9,7 +9,7 @@ import { WarningIds } from '../lib/model/warnings';
 import { BackendService } from './backend-service';
 import { Certificate, SniCertificate } from './certificate';
 import type { UrlMap } from './url-map';
-import { throwIfProblems, tokenProblems } from './errors';
+import { recordIssues, rememberCreationSite, tokenIssues } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { addDeferredWarnings } from './warnings';
 import { markModelChanged } from './model-generation';
@@ -64,10 +64,11 @@ export class Listener extends Construct {
 
   constructor(scope: Construct, id: string, props: ListenerProps) {
     super(scope, id);
+    rememberCreationSite(this);
     const path = this.node.path;
     const { loadBalancer, backendService, certificates, sniCertificates, urlMap, ...options } = props;
     const resolved = resolveListener({ path, ...options });
-    throwIfProblems([...tokenProblems(path, '', options), ...resolved.errors]);
+    recordIssues(this, [...tokenIssues(path, '', options), ...resolved.errors]);
     this.model = resolved.model;
     this.loadBalancer = loadBalancer;
     this.protocol = resolved.model.protocol;
@@ -83,7 +84,9 @@ export class Listener extends Construct {
   /** Adds default certificates (TLS/HTTPS listeners; at most two in all). */
   public addCertificates(...certificates: Certificate[]): void {
     const models = certificates.map((c) => c._toModel());
-    throwIfProblems(checkCertificatesAddable(this.node.path, this.protocol, this.certificateList.length, models));
+    const issues = checkCertificatesAddable(this.node.path, this.protocol, this.certificateList.length, models);
+    recordIssues(this, issues);
+    if (issues.length > 0) return;
     this.certificateList.push(...models);
     markModelChanged();
   }
@@ -91,7 +94,9 @@ export class Listener extends Construct {
   /** Serves `certificate` to clients asking for `domain` (`exact.name` or `*.suffix`) by SNI. */
   public addSniCertificate(domain: string, certificate: Certificate): void {
     const model = { domain, certificate: certificate._toModel() };
-    throwIfProblems(checkSniCertificateAddable(this.node.path, this.protocol, this.sniList, model));
+    const issues = checkSniCertificateAddable(this.node.path, this.protocol, this.sniList, model);
+    recordIssues(this, issues);
+    if (issues.length > 0) return;
     this.sniList.push(model);
     markModelChanged();
   }

@@ -1,16 +1,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { IResolveContext, ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
+import { ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { deriveCookieSecret, loadOrCreateProjectSecret } from '../lib/config/cookie-secret';
 import { sha256Hex } from '../lib/config/hash';
 import { renderLbConfig, serializeLbConfig } from '../lib/config/render';
 import type { AdminEndpointModel } from '../lib/model/admin-endpoint';
 import { LoadBalancerSettings, LoadBalancerTree, resolveLoadBalancer, validateLoadBalancerTree } from '../lib/model/load-balancer';
-import { ModelWarning } from '../lib/model/messages';
+import { Issue, issue, ModelWarning } from '../lib/model/messages';
 import { PlacedVm, VmRole } from '../lib/placement/types';
 import { BackendService, BackendServiceOptions } from './backend-service';
-import { AlbValidationError, throwIfProblems, tokenProblems } from './errors';
+import {
+  addProblemValidation, AlbValidationError, hasRecordedIssues, placementIssue, recordedProblems, recordIssues, rememberCreationSite, renderIssueAt, siteOf, tokenIssues,
+} from './errors';
 import { IInfrastructure, VirtualIpDeployment } from './infrastructure';
 import { DEFAULT_ADVERTISEMENT_INTERVAL_MS, defaultVirtualRouterId, validateVirtualIp } from '../lib/model/virtual-ip';
 import { Listener, ListenerOptions } from './listener';
@@ -43,6 +45,24 @@ const CUSTOM_SYNTHESIS = Symbol.for('cdktf/customSynthesis');
 function onSynthesize(construct: IConstruct, fn: (session: ISynthesisSession) => void): void {
   Object.defineProperty(construct, CUSTOM_SYNTHESIS, { value: { onSynthesize: fn }, enumerable: false });
 }
+
+/**
+ * The kinds of resource an LB names in namespaces of their own; each is a child construct of
+ * the LB with this id, holding the resources its `add*` method creates.
+ */
+export enum LoadBalancerNamespace {
+  /** Listeners (`lb.addListener`). */
+  LISTENERS = 'Listeners',
+  /** Backend services (`lb.addBackendService`). */
+  BACKEND_SERVICES = 'BackendServices',
+  /** Virtual server groups (`lb.addServerGroup`). */
+  SERVER_GROUPS = 'ServerGroups',
+  /** URL maps (`lb.addUrlMap`). */
+  URL_MAPS = 'UrlMaps',
+}
+
+/** configHash of an LB whose config cannot be written (its validation fails synth). */
+const INVALID_CONFIG_HASH = 'invalid-config-see-validation-errors';
 
 /** Directory, relative to the stack's synth directory, that holds the LB config documents. */
 export const CONFIG_DIR = 'alb';
@@ -82,10 +102,12 @@ export class LoadBalancer extends Construct {
 
   constructor(scope: Construct, id: string, props: LoadBalancerProps) {
     super(scope, id);
+    rememberCreationSite(this);
     const where = this.node.path;
     const { infrastructure, vpc, ...settings } = props;
     const resolved = resolveLoadBalancer({ path: where, ...settings }, infrastructure.zones.map((z) => z.name));
-    throwIfProblems([...tokenProblems(where, '', settings), ...resolved.errors]);
+    const fieldIssues = [...tokenIssues(where, '', settings), ...resolved.errors];
+    recordIssues(this, fieldIssues);
     this.infrastructure = infrastructure;
     this.vpc = vpc;
     this.nodesPerZone = resolved.nodesPerZone;
@@ -95,62 +117,88 @@ export class LoadBalancer extends Construct {
     this.cookieSecretProp = settings.cookieSecret;
     this.loadBalancerId = placementGroupName(this);
     if (settings.vip !== undefined) {
-      const problems = validateVirtualIp(where, settings.vip, vpc.cidrBlock);
+      const vipIssues = validateVirtualIp(where, settings.vip, vpc.cidrBlock);
       if (!infrastructure.floatsAddresses) {
-        problems.push(`${where}: vip ${JSON.stringify(settings.vip)} cannot be used on ${infrastructure.node.path}: it cannot float an address between nodes; allowed: no vip, or an infrastructure whose nodes share a network segment (SshInfrastructure)`);
+        vipIssues.push(issue(where, 'vip', settings.vip, `cannot be used on ${infrastructure.node.path}: it cannot float an address between nodes`, 'no vip, or an infrastructure whose nodes share a network segment (SshInfrastructure)'));
       }
-      throwIfProblems(problems);
-      this.vip = {
-        address: settings.vip.address,
-        virtualRouterId: settings.vip.virtualRouterId ?? defaultVirtualRouterId(this.loadBalancerId),
-        advertisementIntervalMs: settings.vip.advertisementIntervalMs ?? DEFAULT_ADVERTISEMENT_INTERVAL_MS,
-        interface: settings.vip.interface,
-      };
+      recordIssues(this, vipIssues);
+      if (vipIssues.length === 0) {
+        this.vip = {
+          address: settings.vip.address,
+          virtualRouterId: settings.vip.virtualRouterId ?? defaultVirtualRouterId(this.loadBalancerId),
+          advertisementIntervalMs: settings.vip.advertisementIntervalMs ?? DEFAULT_ADVERTISEMENT_INTERVAL_MS,
+          interface: settings.vip.interface,
+        };
+      }
     }
-    try {
-      this.nodes = infrastructure.placeGroup({
-        name: this.loadBalancerId, role: VmRole.LB_NODE, zones: settings.zones, perZone: this.nodesPerZone,
-      });
-    } catch (err) {
-      throw new AlbValidationError([`${where}: the infrastructure cannot place the load balancer's nodes: ${(err as Error).message}`]);
-    }
+    this.nodes = this.place(settings.zones, fieldIssues.length > 0);
     this.configFile = `${CONFIG_DIR}/${this.loadBalancerId}.json`;
-    // Rendered when Terraform JSON is produced, i.e. after validation and after the whole tree exists.
-    this.configHash = Lazy.stringValue({ produce: (context) => this.configHashFor(context) });
+    // A token resolved when Terraform JSON is produced. cdktf may resolve it before it runs the
+    // validations (app.synth() does): an invalid LB then hashes to a placeholder instead of
+    // throwing, so that the validations run and list every problem of the app at once.
+    this.configHash = Lazy.stringValue({ produce: () => (this.problems().length > 0 ? INVALID_CONFIG_HASH : sha256Hex(this.synthesizeConfig())) });
     infrastructure.deployLoadBalancerNodes(this, this.nodes, this.configFile, this.configHash, this.vip);
 
     const fieldWarnings = resolved.warnings;
-    this.node.addValidation({
-      validate: () => {
-        const result = validateLoadBalancerTree(this.buildTree());
-        [...fieldWarnings, ...result.warnings].forEach((w) => this.emitModelWarning(w));
-        return result.errors;
-      },
+    addProblemValidation(this, () => {
+      const result = validateLoadBalancerTree(this.buildTree());
+      [...fieldWarnings, ...result.warnings].forEach((w) => this.emitModelWarning(w));
+      return this.renderTreeIssues(result.errors);
     });
     onSynthesize(this, (session) => this.writeConfig(session));
   }
 
-  /** Adds a listener (protocol + port) forwarding to a default backend service. */
-  public addListener(id: string, props: ListenerOptions): Listener {
-    return new Listener(this, id, { ...props, loadBalancer: this });
-  }
-
-  /** Adds a backend service. */
-  public addBackendService(id: string, props: BackendServiceOptions): BackendService {
-    return new BackendService(this, id, { ...props, loadBalancer: this });
-  }
-
-  /** Adds a virtual server group (it belongs to this LB; its backend services may share it). */
-  public addServerGroup(id: string, props?: VirtualServerGroupOptions): VirtualServerGroup {
-    return new VirtualServerGroup(this, id, { ...(props ?? {}), loadBalancer: this });
+  /**
+   * The LB's nodes from the infrastructure. A planner refusal is reported only when it is
+   * news, not a repeat of the LB's or the infrastructure's own problems.
+   */
+  private place(zones: string[] | undefined, propsWrong: boolean): PlacedVm[] {
+    if (hasRecordedIssues(this.infrastructure)) return [];
+    try {
+      return this.infrastructure.placeGroup({ name: this.loadBalancerId, role: VmRole.LB_NODE, zones, perZone: this.nodesPerZone });
+    } catch (err) {
+      if (!propsWrong) recordIssues(this, [placementIssue(this.node.path, 'the load balancer\'s nodes', err)]);
+      return [];
+    }
   }
 
   /**
-   * Adds a URL map (forwarding rules by host and path). It belongs to this LB; give it to
-   * HTTP/HTTPS listeners with their `urlMap` prop (several listeners may share one).
+   * Adds a listener (protocol + port) forwarding to a default backend service. Its
+   * construct path is `<lb>/Listeners/<id>`: listener names are a namespace of their own.
+   */
+  public addListener(id: string, props: ListenerOptions): Listener {
+    return new Listener(this.namespace(LoadBalancerNamespace.LISTENERS), id, { ...props, loadBalancer: this });
+  }
+
+  /** Adds a backend service, at `<lb>/BackendServices/<id>` (a namespace of its own). */
+  public addBackendService(id: string, props: BackendServiceOptions): BackendService {
+    return new BackendService(this.namespace(LoadBalancerNamespace.BACKEND_SERVICES), id, { ...props, loadBalancer: this });
+  }
+
+  /**
+   * Adds a virtual server group (it belongs to this LB; its backend services may share it),
+   * at `<lb>/ServerGroups/<id>` (a namespace of its own).
+   */
+  public addServerGroup(id: string, props?: VirtualServerGroupOptions): VirtualServerGroup {
+    return new VirtualServerGroup(this.namespace(LoadBalancerNamespace.SERVER_GROUPS), id, { ...(props ?? {}), loadBalancer: this });
+  }
+
+  /**
+   * The scope that holds the LB's resources of one kind. JD Cloud names listeners, backend
+   * services, server groups and URL maps in separate namespaces per LB, so `addListener('web')`
+   * and `addBackendService('web')` must not meet as siblings in the construct tree.
+   */
+  public namespace(kind: LoadBalancerNamespace): Construct {
+    return (this.node.tryFindChild(kind) as Construct | undefined) ?? new Construct(this, kind);
+  }
+
+  /**
+   * Adds a URL map (forwarding rules by host and path), at `<lb>/UrlMaps/<id>` (a namespace
+   * of its own). It belongs to this LB; give it to HTTP/HTTPS listeners with their `urlMap`
+   * prop (several listeners may share one).
    */
   public addUrlMap(id: string): UrlMap {
-    return new UrlMap(this, id, { loadBalancer: this });
+    return new UrlMap(this.namespace(LoadBalancerNamespace.URL_MAPS), id, { loadBalancer: this });
   }
 
   /** The LB's URL maps. */
@@ -180,9 +228,9 @@ export class LoadBalancer extends Construct {
   public synthesizeConfig(): string {
     if (this.rendered?.generation === modelGeneration()) return this.rendered.text;
     const generation = modelGeneration();
+    const problems = this.problems();
+    if (problems.length > 0) throw new AlbValidationError(problems);
     const tree = this.buildTree();
-    const { errors } = validateLoadBalancerTree(tree);
-    throwIfProblems(errors);
     const config = renderLbConfig({
       tree,
       id: this.loadBalancerId,
@@ -202,15 +250,6 @@ export class LoadBalancer extends Construct {
    * invalid LB is reported by its validation right after, with every problem listed; throwing
    * here would stop the synth first with one "Resolution error" instead.
    */
-  private configHashFor(context: IResolveContext): string {
-    try {
-      return sha256Hex(this.synthesizeConfig());
-    } catch (err) {
-      if (context.preparing && err instanceof AlbValidationError) return 'invalid-load-balancer-config';
-      throw err;
-    }
-  }
-
   /** @internal */
   public _registerListener(listener: Listener): void {
     this.listenerList.push(listener);
@@ -233,6 +272,34 @@ export class LoadBalancer extends Construct {
   public _registerServerGroup(group: VirtualServerGroup): void {
     this.groupList.push(group);
     markModelChanged();
+  }
+
+  /**
+   * Every problem that keeps this LB's config from being written: those recorded on the LB,
+   * its listeners, backend services and groups, its VPC and infrastructure, and the
+   * whole-tree rules. Rendered with the user's source line of each.
+   */
+  private problems(): string[] {
+    const recorded = recordedProblems([this, this.vpc, this.infrastructure, ...this.relatedConstructs()]);
+    return [...recorded, ...this.renderTreeIssues(validateLoadBalancerTree(this.buildTree()).errors)];
+  }
+
+  /** The constructs the LB's tree is built from (a backend may reference groups of another LB or VPC). */
+  private relatedConstructs(): Construct[] {
+    return [
+      ...this.listenerList, ...this.backendList, ...this.groupList, ...this.urlMapList,
+      ...this.backendList.flatMap((b) => [...b.serverGroups, ...b.availabilityGroups]),
+    ];
+  }
+
+  /** Whole-tree issues, each with the source line that created the construct it names. */
+  private renderTreeIssues(issues: readonly Issue[]): string[] {
+    if (issues.length === 0) return [];
+    const byPath = new Map<string, IConstruct>([this, ...this.relatedConstructs()].map((c) => [c.node.path, c]));
+    return issues.map((i) => {
+      const subject = byPath.get(i.where);
+      return renderIssueAt(i, subject === undefined ? undefined : siteOf(subject, i));
+    });
   }
 
   private buildTree(): LoadBalancerTree {

@@ -2,7 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkIntRange } from '../lib/model/check';
 import { PORT } from '../lib/model/limits';
-import { AlbValidationError } from './errors';
+import { Issue, issue } from '../lib/model/messages';
+import { throwIfIssues } from './errors';
 
 /** Properties of a command machine template. */
 export interface CommandTemplateProps {
@@ -45,34 +46,35 @@ export class MachineTemplate {
   /** A template that runs a command. */
   public static command(props: CommandTemplateProps): MachineTemplate {
     const where = 'MachineTemplate.command';
-    const problems: string[] = [];
+    // A static factory has no construct to record problems on: they throw at once.
+    const problems: Issue[] = [];
     if (typeof props.command !== 'string' || props.command.trim() === '') {
-      problems.push(`${where}: command ${JSON.stringify(props.command)} is empty; allowed: a program name or path, e.g. "node"`);
+      problems.push(issue(where, 'command', props.command, 'is empty', 'a program name or path, e.g. "node"'));
     }
     const args = props.args ?? [];
     if (!Array.isArray(args) || args.some((a) => typeof a !== 'string')) {
-      problems.push(`${where}: args ${JSON.stringify(args)} is not a list of strings; allowed: string arguments`);
+      problems.push(issue(where, 'args', args, 'is not a list of strings', 'string arguments'));
     }
     problems.push(...checkIntRange(where, 'port', props.port, PORT));
     const env = props.env ?? {};
     for (const [key, value] of Object.entries(env)) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
-        problems.push(`${where}: env key ${JSON.stringify(key)} is not a variable name; allowed: letters, digits and "_", not starting with a digit`);
+        problems.push(issue(where, 'env key', key, 'is not a variable name', 'letters, digits and "_", not starting with a digit'));
       } else if (RESERVED_ENV.includes(key)) {
-        problems.push(`${where}: env key ${JSON.stringify(key)} is set by the infrastructure; allowed: any name except ${RESERVED_ENV.join(', ')}`);
+        problems.push(issue(where, 'env key', key, 'is set by the infrastructure', `any name except ${RESERVED_ENV.join(', ')}`));
       }
       if (typeof value !== 'string') {
-        problems.push(`${where}: env.${key} ${JSON.stringify(value)} is not a string; allowed: string values`);
+        problems.push(issue(where, `env.${key}`, value, 'is not a string', 'string values'));
       }
     }
     let files: string | undefined;
     if (props.files !== undefined) {
       files = typeof props.files === 'string' && props.files.trim() !== '' ? path.resolve(props.files) : undefined;
       if (files === undefined || !fs.existsSync(files)) {
-        problems.push(`${where}: files ${JSON.stringify(props.files)} does not exist${files ? ` (resolved to ${files})` : ''}; allowed: a file or directory on this machine, relative to the project directory`);
+        problems.push(issue(where, 'files', props.files, `does not exist${files ? ` (resolved to ${files})` : ''}`, 'a file or directory on this machine, relative to the project directory'));
       }
     }
-    if (problems.length > 0) throw new AlbValidationError(problems);
+    throwIfIssues(problems);
     return new MachineTemplate(props.command, [...args], props.port, { ...env }, files);
   }
 

@@ -1,5 +1,5 @@
 /** Stable names derived from construct paths. */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../lib/config/hash';
 import { TerraformStack } from 'cdktf';
 import { IConstruct } from 'constructs';
 
@@ -29,7 +29,7 @@ export function placementGroupName(construct: IConstruct): string {
   const plain = relative.replace(/\//g, '-');
   // A nested path (`a/lb`) could collide with a sibling id (`a-lb`): only top-level ids are used bare.
   if (!relative.includes('/') && plain.length <= MAX_GROUP_NAME && GROUP_NAME.test(plain)) return plain;
-  const hash = createHash('sha256').update(relative).digest('hex').slice(0, 8);
+  const hash = sha256Hex(relative).slice(0, 8);
   const cleaned = plain.replace(/[^A-Za-z0-9._-]/g, '').replace(/^[^A-Za-z0-9]+/, '').slice(0, MAX_GROUP_NAME - 9);
   return cleaned ? `${cleaned}-${hash}` : `g-${hash}`;
 }

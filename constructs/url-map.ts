@@ -3,7 +3,7 @@ import {
   BackendRef, FixedResponseOptions, RedirectOptions, resolveUrlMapRule, RuleActionSpec, UrlMapModel, UrlMapRuleModel, UrlMapRuleSettings,
 } from '../lib/model/url-map';
 import type { BackendService } from './backend-service';
-import { throwIfProblems, tokenProblems } from './errors';
+import { recordIssues, rememberCreationSite, tokenIssues } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { markModelChanged } from './model-generation';
 
@@ -68,6 +68,7 @@ export class UrlMap extends Construct {
 
   constructor(scope: Construct, id: string, props: UrlMapProps) {
     super(scope, id);
+    rememberCreationSite(this);
     this.loadBalancer = props.loadBalancer;
     props.loadBalancer._registerUrlMap(this);
   }
@@ -86,10 +87,12 @@ export class UrlMap extends Construct {
       action: action._spec,
       mirror: mirror === undefined ? undefined : backendRef(mirror),
     }, this.ruleList);
-    const tokens = tokenProblems(this.node.path, `rules.${id}`, settings);
-    const actionTokens = action._spec.kind === 'forward' ? [] : tokenProblems(this.node.path, `rules.${id}.action`, action._spec);
-    throwIfProblems([...tokens, ...actionTokens, ...resolved.errors]);
-    this.ruleList.push(resolved.model);
+    const tokens = tokenIssues(this.node.path, `rules.${id}`, settings);
+    const actionTokens = action._spec.kind === 'forward' ? [] : tokenIssues(this.node.path, `rules.${id}.action`, action._spec);
+    const issues = [...tokens, ...actionTokens, ...resolved.errors];
+    // Reported at synth with the line of this call; a refused rule is left out of the map.
+    recordIssues(this, issues);
+    if (issues.length === 0) this.ruleList.push(resolved.model);
     markModelChanged();
   }
 

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ServerGroupModel } from '../lib/model/load-balancer';
 import { resolveTarget, TargetModel, TargetSettings } from '../lib/model/target';
 import { AvailabilityGroupInstance } from './availability-group';
-import { throwIfProblems, tokenProblems } from './errors';
+import { recordIssues, rememberCreationSite, tokenIssues } from './errors';
 import type { LoadBalancer } from './load-balancer';
 import { markModelChanged } from './model-generation';
 
@@ -56,6 +56,7 @@ export class VirtualServerGroup extends Construct {
 
   constructor(scope: Construct, id: string, props: VirtualServerGroupProps) {
     super(scope, id);
+    rememberCreationSite(this);
     this.loadBalancer = props.loadBalancer;
     props.loadBalancer._registerServerGroup(this);
     (props.targets ?? []).forEach((t) => this.addTarget(t));
@@ -63,17 +64,21 @@ export class VirtualServerGroup extends Construct {
 
   /**
    * Registers a target. The same server may be registered on different ports, and in
-   * other groups; the same address:port twice in one group is an error.
+   * other groups; the same address:port twice in one group is an error. A target with a
+   * wrong field is not registered; the problem is reported at synth.
    */
   public addTarget(target: TargetProps): void {
     const path = this.node.path;
     const { instance, ...settings } = target;
-    throwIfProblems(tokenProblems(path, 'target', settings));
+    const tokens = tokenIssues(path, 'target', settings);
     const { model, errors } = resolveTarget(path, {
       ...settings,
       instance: instance && { name: instance.name, address: instance.address, vpcPath: instance.availabilityGroup.vpc.node.path },
     }, this.targetModels);
-    throwIfProblems(errors);
+    if (tokens.length > 0 || errors.length > 0) {
+      recordIssues(this, [...tokens, ...errors]);
+      return;
+    }
     this.targetModels.push(model);
     markModelChanged();
   }

@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { validateVpc } from '../lib/model/vpc';
-import { throwIfProblems, tokenProblems } from './errors';
+import { recordIssues, rememberCreationSite, tokenIssues } from './errors';
 
 /** Properties of a Vpc. */
 export interface VpcProps {
@@ -21,7 +21,8 @@ export class Vpc extends Construct {
 
   constructor(scope: Construct, id: string, props: VpcProps) {
     super(scope, id);
-    throwIfProblems([...tokenProblems(this.node.path, 'cidrBlock', props.cidrBlock), ...validateVpc({ path: this.node.path, cidrBlock: props.cidrBlock })]);
+    rememberCreationSite(this);
+    recordIssues(this, [...tokenIssues(this.node.path, 'cidrBlock', props.cidrBlock), ...validateVpc({ path: this.node.path, cidrBlock: props.cidrBlock })]);
     this.cidrBlock = props.cidrBlock;
   }
 }

@@ -27,7 +27,11 @@ export interface DataPlaneObserver {
    * CONNECT_FAILED, CONNECT_TIMEOUT, ...). The process forwards it to the primary.
    */
   targetFailed(backendId: string, targetId: string, reason: string): void;
+  /** A URL-map rule's mirror copy ended (runtime/proxy/mirror.ts): sent and answered, failed, dropped, or not sent because the request had a body. */
+  mirrorCopy(listenerId: string, backendId: string, outcome: MirrorOutcome): void;
 }
+
+export type MirrorOutcome = 'completed' | 'failed' | 'dropped' | 'skipped_body';
 
 export interface ListenerSnapshot {
   id: string;

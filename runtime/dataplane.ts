@@ -9,6 +9,10 @@
  * and connections and just take the new route.
  */
 import type { LbConfig, ListenerConfig, UrlMapConfig } from '../lib/config/types';
+import { BackendProtocol, ListenerProtocol } from '../lib/model/enums';
+import { checkListenerCertificates, checkProtocolPairing, usesTls } from '../lib/model/listener';
+import { issue, IssueError } from '../lib/model/messages';
+import { checkListenerUrlMap } from '../lib/model/url-map';
 import type { DataPlane, DataPlaneObserver, DataPlaneSnapshot } from './dataplane-types';
 import { BackendPool } from './pool/backend-pool';
 import { buildHeaderPlan, hstsValue } from './proxy/headers';
@@ -38,6 +42,8 @@ class WorkerDataPlane implements DataPlane {
   private closed = false;
   /** URL maps of the config being applied, by id (read by buildRoute). */
   private urlMapConfigs = new Map<string, UrlMapConfig>();
+  /** Session cookie names of every backend service of that config (stripped before targets see them). */
+  private stickyCookieNames: string[] = [];
 
   constructor(private readonly observer: DataPlaneObserver, private readonly limitShares: number) {}
 
@@ -78,36 +84,37 @@ class WorkerDataPlane implements DataPlane {
     return out;
   }
 
-  /** Checks one listener against the config and loads its TLS material (may throw). */
+  /**
+   * Checks one listener against the config with the model's rules (lib/model/listener.ts, as
+   * synth and the config loader do: apply() may be handed a document nobody validated) and
+   * loads its TLS material. Throws an IssueError.
+   */
   private checkListener(l: ListenerConfig, config: LbConfig): TlsMaterial | null {
     const backend = config.backendServices.find((b) => b.id === l.backendService);
     if (backend === undefined) {
-      throw new Error(`listener ${l.path}: backendService "${l.backendService}" is not in the config`);
+      throw new IssueError([issue(l.path, 'backendService', l.backendService, 'is not in the config', 'the id of a backend service of the document')]);
     }
-    const isHttp = l.protocol === 'HTTP' || l.protocol === 'HTTPS';
-    const wanted = isHttp ? 'HTTP' : 'TCP';
-    if (backend.protocol !== wanted) {
-      throw new Error(`listener ${l.path}: a ${l.protocol} listener needs a ${wanted} backend service, "${backend.id}" is ${backend.protocol}`);
-    }
+    const protocol = l.protocol as ListenerProtocol;
+    const issues = [
+      ...checkProtocolPairing(l.path, protocol, backend.path, backend.protocol as BackendProtocol),
+      ...checkListenerCertificates(l.path, protocol, l.tls?.defaultCertificates.length ?? 0),
+    ];
+    if (issues.length > 0) throw new IssueError(issues);
     if (l.urlMap) checkUrlMap(l, config);
-    const secure = l.protocol === 'HTTPS' || l.protocol === 'TLS';
-    if (!secure) return null;
-    if (l.tls === null) throw new Error(`listener ${l.path}: a ${l.protocol} listener needs tls settings`);
-    return buildTlsMaterial(l.path, l.tls);
+    return l.tls === null || !usesTls(protocol) ? null : buildTlsMaterial(l.path, l.tls);
   }
 
   private buildRoute(l: ListenerConfig, backends: Map<string, BackendRuntime>, material: TlsMaterial | null): Route {
     const isHttp = l.protocol === 'HTTP' || l.protocol === 'HTTPS';
     const backend = backends.get(l.backendService) as BackendRuntime;
     const mapConfig = isHttp && l.urlMap ? (this.urlMapConfigs.get(l.urlMap) ?? null) : null;
-    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends);
+    const urlMap = mapConfig === null ? null : new UrlMapTable(mapConfig, l, backends, this.stickyCookieNames, this.observer);
     return {
       listener: l,
       listenerId: l.id,
       backend,
       plan: isHttp
-        ? buildHeaderPlan(l.protocol === 'HTTPS' ? 'https' : 'http', l.port, backend.config.forwardedHeaders,
-          backend.sticky === null ? null : backend.sticky.cookieName)
+        ? buildHeaderPlan(l.protocol === 'HTTPS' ? 'https' : 'http', l.port, backend.config.forwardedHeaders, this.stickyCookieNames)
         : null,
       hsts: l.protocol === 'HTTPS' ? hstsValue(l.hsts) : null,
       secureCookie: l.protocol === 'HTTPS',
@@ -122,6 +129,7 @@ class WorkerDataPlane implements DataPlane {
   private async applyNow(config: LbConfig, bindAddress: string): Promise<void> {
     if (this.closed) throw new Error('the data plane is closed');
     this.urlMapConfigs = new Map((config.urlMaps ?? []).map((m) => [m.id, m]));
+    this.stickyCookieNames = config.backendServices.flatMap((b) => (b.sessionPersistence === null ? [] : [b.sessionPersistence.cookieName]));
     const planned: PlannedListener[] = [];
     for (const l of config.listeners) {
       if (l.enabled) planned.push({ key: `${bindAddress}|${l.port}`, config: l, tls: this.checkListener(l, config) });
@@ -225,19 +233,24 @@ class WorkerDataPlane implements DataPlane {
  */
 function checkUrlMap(l: ListenerConfig, config: LbConfig): void {
   const map = (config.urlMaps ?? []).find((m) => m.id === l.urlMap);
-  if (map === undefined) throw new Error(`listener ${l.path}: urlMap "${l.urlMap}" is not in the config`);
-  if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') throw new Error(`listener ${l.path}: a ${l.protocol} listener cannot have a URL map`);
-  try {
-    new UrlMatcher(map.rules);
-  } catch (err) {
-    throw new Error(`URL map ${map.path}: ${(err as Error).message}`);
+  if (map === undefined) {
+    throw new IssueError([issue(l.path, 'urlMap', l.urlMap, 'is not a URL map of the config', (config.urlMaps ?? []).map((m) => JSON.stringify(m.id)).join(', ') || '(no URL maps)')]);
   }
+  const issues = checkListenerUrlMap(l.path, l.protocol as ListenerProtocol, map.path);
   for (const r of map.rules) {
     for (const id of [r.action.type === 'forward' ? r.action.backendService : null, r.mirror]) {
       if (id === null) continue;
       const b = config.backendServices.find((x) => x.id === id);
-      if (b === undefined || b.protocol !== 'HTTP') throw new Error(`URL map ${map.path}: rule ${r.id} names "${id}", which is not an HTTP backend service of the config`);
+      if (b === undefined || b.protocol !== 'HTTP') {
+        issues.push(issue(map.path, `rules.${r.id}`, id, 'is not an HTTP backend service of the config', 'the id of an HTTP backend service'));
+      }
     }
+  }
+  if (issues.length > 0) throw new IssueError(issues);
+  try {
+    new UrlMatcher(map.rules);
+  } catch (err) {
+    throw new Error(`URL map ${map.path}: ${(err as Error).message}`);
   }
 }
 

@@ -5,7 +5,7 @@
  * probes would only add noise), forwarded headers off (nginx/HAProxy add none either),
  * limits unlimited.
  */
-import type { LbConfig, AlgorithmName, BackendServiceConfig, TargetConfig, ListenerConfig } from '../../lib/config/types';
+import type { LbConfig, AlgorithmName, BackendServiceConfig, TargetConfig, ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
 import { AlgorithmVariant, HTTP_PORT, HTTPS_PORT, TCP_PORT, ADMIN_PORT } from './types';
 import { TlsFiles } from '../lib/tls';
 
@@ -59,6 +59,32 @@ export interface AlbConfigInput {
   algorithm: AlgorithmVariant;
   /** Distinguishes otherwise equal documents (the reload scenario needs a new hash). */
   generation?: number;
+  /** When set, the HTTP/HTTPS listeners get a URL map of this many rules (see benchUrlMap). */
+  urlMapRules?: number;
+}
+
+/**
+ * A URL map of `count` rules shaped like a real site's (a quarter exact hosts, some `*.suffix`
+ * and `prefix.*` hosts, the rest paths on any host) whose last rule, the exact path `/small`,
+ * is the one wrk's requests match: each request first misses every wildcard host the matcher
+ * scans. Every rule forwards to the same backend service, so the proxied work is unchanged
+ * and the difference to a listener without a map is the cost of choosing a rule.
+ */
+export function benchUrlMap(count: number): UrlMapConfig {
+  const rules: UrlMapRuleConfig[] = [];
+  const add = (id: string, host: string | null, path: string | null): void => {
+    rules.push({ id, host, path, action: { type: 'forward', backendService: 'web', redirect: null, fixedResponse: null },
+      rewrite: null, requestHeaders: null, responseHeaders: null, mirror: null });
+  };
+  for (let i = 0; rules.length < count - 1; i++) {
+    const kind = i % 4;
+    if (kind === 0) add(`exact${i}`, `h${i}.example.com`, `/v${i}/*`);
+    else if (kind === 1) add(`suffix${i}`, `*.s${i}.example.com`, null);
+    else if (kind === 2) add(`prefix${i}`, `p${i}.*`, null);
+    else add(`path${i}`, null, `/api${i}/*`);
+  }
+  add('small', null, '/small');
+  return { id: 'bench-map', path: 'bench/map', rules };
 }
 
 export function albConfig(input: AlbConfigInput): LbConfig {
@@ -71,6 +97,8 @@ export function albConfig(input: AlbConfigInput): LbConfig {
       source: { kind: 'serverGroup', path: 'bench/targets', instance: null },
     });
   }
+  const map = input.urlMapRules ? benchUrlMap(input.urlMapRules) : null;
+  const withMap = (l: ListenerConfig): ListenerConfig => (map === null ? l : { ...l, urlMap: map.id });
   return {
     schemaVersion: 1,
     loadBalancer: { id: `bench-g${input.generation ?? 0}`, path: 'bench', vpcCidr: '127.0.0.0/8' },
@@ -78,8 +106,8 @@ export function albConfig(input: AlbConfigInput): LbConfig {
     nodes: [],
     admin: { port: ADMIN_PORT },
     listeners: [
-      listener('http', 'HTTP', HTTP_PORT, 'web', null),
-      listener('https', 'HTTPS', HTTPS_PORT, 'web', input.tls),
+      withMap(listener('http', 'HTTP', HTTP_PORT, 'web', null)),
+      withMap(listener('https', 'HTTPS', HTTPS_PORT, 'web', input.tls)),
       listener('tcp', 'TCP', TCP_PORT, 'tcp', null),
     ],
     backendServices: [
@@ -90,5 +118,6 @@ export function albConfig(input: AlbConfigInput): LbConfig {
         source: { kind: 'serverGroup', path: 'bench/tcp', instance: null },
       }]),
     ],
+    ...(map === null ? {} : { urlMaps: [map] }),
   };
 }

@@ -15,7 +15,7 @@ export function albConfigFile(ctx: ProxyContext): string {
   const file = path.join(ctx.dir, 'alb-config.json');
   fs.writeFileSync(file, JSON.stringify(albConfig({
     httpTargets: ctx.backend.targets, tcpSource: ctx.backend.tcpSource, tls: ctx.tls,
-    algorithm: ctx.algorithm ?? 'WRR',
+    algorithm: ctx.algorithm ?? 'WRR', urlMapRules: ctx.urlMapRules,
   }), null, 2));
   return file;
 }

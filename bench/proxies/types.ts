@@ -18,6 +18,8 @@ export interface ProxyContext {
   tls: TlsFiles;
   /** Our runtime only: which scheduling algorithm / persistence to configure. */
   algorithm?: AlgorithmVariant;
+  /** Our runtime only: give the HTTP/HTTPS listeners a URL map of this many rules (bench/scenarios/url-map.ts). */
+  urlMapRules?: number;
   /** Our runtime only: extra node flags (e.g. --cpu-prof). */
   nodeFlags?: string[];
 }

@@ -5,22 +5,19 @@
  * Set-Cookie. "cookie honour": wrk sends a valid cookie, so every request is verified and
  * pinned (and the cookie refreshed, as its idle timeout requires).
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { albRuntime } from '../proxies/alb-runtime';
 import { COOKIE_NAME } from '../proxies/alb-config';
-import { AlgorithmVariant, RunningProxy } from '../proxies/types';
-import { Collector, ScenarioResult } from '../lib/results';
+import { RunningProxy } from '../proxies/types';
+import { ScenarioResult } from '../lib/results';
 import { httpGet } from '../lib/net';
-import { HTTP_SCENARIOS, measureHttp } from './http';
 import { RuntimeScenarioInput } from './common';
+import { measureRuntimeVariants, RuntimeVariant } from './runtime-variants';
 
-const VARIANTS: { id: string; algorithm: AlgorithmVariant; sendCookie: boolean }[] = [
-  { id: 'WRR', algorithm: 'WRR', sendCookie: false },
-  { id: 'WLC', algorithm: 'WLC', sendCookie: false },
-  { id: 'SOURCE_IP_HASH', algorithm: 'IP_HASH', sendCookie: false },
-  { id: 'WRR + cookie insert', algorithm: 'WRR_COOKIE', sendCookie: false },
-  { id: 'WRR + cookie honour', algorithm: 'WRR_COOKIE', sendCookie: true },
+const VARIANTS: RuntimeVariant[] = [
+  { id: 'WRR', context: { algorithm: 'WRR' } },
+  { id: 'WLC', context: { algorithm: 'WLC' } },
+  { id: 'SOURCE_IP_HASH', context: { algorithm: 'IP_HASH' } },
+  { id: 'WRR + cookie insert', context: { algorithm: 'WRR_COOKIE' } },
+  { id: 'WRR + cookie honour', context: { algorithm: 'WRR_COOKIE' }, headers: async (proxy) => [`Cookie: ${await sessionCookie(proxy)}`] },
 ];
 
 async function sessionCookie(proxy: RunningProxy): Promise<string> {
@@ -36,28 +33,5 @@ export async function runAlgorithmCost(o: RuntimeScenarioInput & { repeats: numb
     id: 'algorithm-cost', title: 'Algorithm and persistence cost (this runtime, 1 worker, small keep-alive)',
     status: 'ok', columns: ['rps', 'p50Ms', 'p99Ms', 'cpuUsPerReq', 'errors'], rows: [], notes: [],
   };
-  if (o.albReason !== null) return { ...base, status: `unavailable: ${o.albReason}` };
-  const headline = HTTP_SCENARIOS[0];
-  const st = { durationSec: o.durationSec, warmupSec: o.warmupSec, loadCpus: o.loadCpus, luaHook: o.luaHook, backendPids: () => o.backend.pids() };
-  const c = new Collector();
-  for (let rep = 0; rep < o.repeats; rep++) {
-    for (const v of VARIANTS) {
-      const dir = path.join(o.dir, `algo-${v.algorithm}-${v.sendCookie}-r${rep}`);
-      fs.mkdirSync(dir, { recursive: true });
-      let proxy: RunningProxy | null = null;
-      try {
-        proxy = await albRuntime.start({ workers: 1, dir, cpus: o.proxyCpus(1), backend: o.backend, tls: o.tls, algorithm: v.algorithm });
-        const extra = v.sendCookie ? [`Cookie: ${await sessionCookie(proxy)}`] : [];
-        const m = await measureHttp(proxy, headline, st, extra);
-        c.add(base.id, 1, v.id, rep, { ...m });
-        o.log(`  algorithm rep ${rep + 1} ${v.id.padEnd(20)} ${m.rps.toFixed(0)} req/s`);
-      } catch (err) {
-        c.fail(base.id, 1, v.id, `failed: ${(err as Error).message.slice(0, 200)}`);
-        o.log(`  algorithm ${v.id}: ${(err as Error).message}`);
-      } finally {
-        if (proxy) await proxy.stop();
-      }
-    }
-  }
-  return { ...base, rows: c.reduce(base.id, 'WRR') };
+  return measureRuntimeVariants(o, base, VARIANTS);
 }

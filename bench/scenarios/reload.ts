@@ -1,12 +1,12 @@
 /**
  * Config reload time with 1,000 and 10,000 targets: the config file is rewritten (same
  * targets, new LB id, so a new hash), the runtime's primary gets SIGHUP, and the clock runs
- * until the admin /status reports the new file's sha256 (runtime/config/hash.ts) — and a
+ * until the admin /status reports the new file's sha256 (lib/config/hash.ts) — and a
  * request through the listener is answered. Runtime only, 2 workers if asked for, else 1.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { createHash } from 'crypto';
+import { sha256Hex as sha256 } from '../../lib/config/hash';
 import { albRuntime, albAdminUrl } from '../proxies/alb-runtime';
 import { albConfig } from '../proxies/alb-config';
 import { RunningProxy } from '../proxies/types';
@@ -18,7 +18,6 @@ import { whenReady, childrenAreWorkers, assertFree } from '../proxies/launch';
 import { HTTP_PORT } from '../proxies/types';
 import { RuntimeScenarioInput } from './common';
 
-const sha256 = (b: string) => createHash('sha256').update(b).digest('hex');
 
 /** True when any string anywhere in the /status document equals the hash. */
 function mentions(doc: unknown, hash: string): boolean {

@@ -3,13 +3,15 @@
  * listener on :8080, and a weighted-round-robin backend with cookie persistence over an
  * availability group of 4 VMs plus a "legacy" virtual server group whose one target is a
  * single VM (its own 1-instance availability group on port 9001) registered by instance.
+ * The listener's URL map answers /ping itself, redirects /home to /, and sends /legacy/* to
+ * a second backend service over the legacy server alone (path rewritten, response marked).
  * Everything it runs is created and removed by Terraform.
  */
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   Algorithm, AvailabilityGroup, BackendProtocol, HealthCheckProtocol, ListenerProtocol, LoadBalancer,
-  LocalInfrastructure, MachineTemplate, Vpc,
+  LocalInfrastructure, MachineTemplate, RuleAction, Vpc,
 } from '../../index';
 
 /** The port the legacy server listens on, and its weight against the app VMs' default 10. */
@@ -53,7 +55,23 @@ export class QuickstartStack extends TerraformStack {
     });
     web.addAvailabilityGroup(app);
     web.addServerGroup(legacy);
-    lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 8080, backendService: web });
+
+    // Forwarding rules: requests no rule matches go to the listener's default backend (web).
+    const legacyOnly = lb.addBackendService('legacy-backend', {
+      protocol: BackendProtocol.HTTP, port: LEGACY_PORT,
+      sessionPersistence: { cookieTimeoutSeconds: 600 }, // its own cookie name: sessions on both backends coexist
+      healthCheck: { protocol: HealthCheckProtocol.HTTP, path: '/healthz' },
+    });
+    legacyOnly.addServerGroup(legacy);
+    const site = lb.addUrlMap('site');
+    site.addRule('ping', { path: '/ping', action: RuleAction.fixedResponse({ statusCode: 200, contentType: 'text/plain', body: 'pong\n' }) });
+    site.addRule('home', { path: '/home', action: RuleAction.redirect({ path: '/', statusCode: 302 }) });
+    site.addRule('legacy', {
+      path: '/legacy/*', action: RuleAction.forward(legacyOnly),
+      rewrite: { path: '/*' },
+      responseHeaders: { set: { 'X-Served-By': 'legacy' } },
+    });
+    lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 8080, backendService: web, urlMap: site });
 
     this.loadBalancer = lb;
     this.app = app;

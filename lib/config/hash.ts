@@ -1,6 +1,11 @@
-/** SHA-256 of the serialized LB config: the trigger that makes a config change reach the nodes. */
+/**
+ * SHA-256 (hex), the one helper for it: the LB config's hash (the trigger that makes a config
+ * change reach the nodes; the identity `reload` waits for in /status), the placement record's
+ * hash, and the short hashes in generated names.
+ */
 import { createHash } from 'crypto';
 
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+/** SHA-256 of text (UTF-8) or bytes, as 64 hex characters. */
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }

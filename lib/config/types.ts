@@ -200,9 +200,9 @@ export interface SessionPersistenceConfig {
   cookieName: string;
   /**
    * Idle lifetime of the cookie: a cookie not seen for longer is ignored, and each response
-   * refreshes it (the "aging time"). 0 = browser-session cookie with no idle limit.
-   * @minimum 0
-   * @maximum 86400
+   * refreshes it (the "aging time"). 0 = browser-session cookie with no idle limit. Its range
+   * (JD Cloud's 0..86400) is checked by the model's rule (lib/model/backend-service.ts
+   * checkCookieTimeout), which validate.ts runs on documents: one home for the rule.
    */
   cookieTimeoutSeconds: number;
 }
@@ -287,9 +287,8 @@ export interface TargetConfig {
    */
   port: number;
   /**
-   * 0 = receives no new traffic.
-   * @minimum 0
-   * @maximum 100
+   * 0 = receives no new traffic. Its range (0..100) is checked by the model's rule
+   * (lib/model/target.ts checkWeight), which validate.ts runs on documents.
    */
   weight: number;
   source: TargetSource;

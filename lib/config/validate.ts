@@ -1,175 +1,233 @@
 /**
- * Validates an LB config document against lib/config/schema.json (generated from types.ts)
- * plus the cross-references a schema cannot express. The runtime calls this before it
- * serves or reloads a document, so a bad document is refused with readable reasons instead
- * of crashing a node. Excluded from the jsii build (it imports ajv).
+ * Validates an LB config document: the schema version, the JSON Schema (lib/config/schema.json,
+ * generated from types.ts), the cross-references a schema cannot express, and the model's own
+ * rules (lib/model: ports, protocol pairing, certificates, weights, cookie timeouts and names,
+ * SNI domains, health-check paths, URL-map rule routes, forward-only settings, mirrors, URL
+ * maps on HTTP listeners only) — the same functions that check a construct tree at synth, so a
+ * rule is written once and a document with the same mistake is refused with the same line.
+ * The runtime calls this before it serves or reloads a document. Excluded from the jsii build
+ * (it imports ajv).
+ *
+ * Problems are lib/model Issues. Those found by a model rule are about the part of the
+ * document a construct produced and name that construct's path (which the document records);
+ * the others name a JSON pointer into the document.
  */
 import Ajv, { ErrorObject } from 'ajv';
-import schema from './schema.json';
 import { adminEndpointProblems } from '../model/admin-endpoint';
+import { checkCookieTimeout, checkSessionPersistenceProtocol, checkUniqueCookieNames } from '../model/backend-service';
+import { BackendProtocol, ListenerProtocol } from '../model/enums';
+import { checkHealthCheckPath } from '../model/health-check';
+import { checkListenerCertificates, checkProtocolPairing, checkSniDomain, checkUniquePorts } from '../model/listener';
+import { adminPortOwner } from '../model/load-balancer';
+import { dedupeIssues as dedupe, issue, Issue, IssueError, MISSING, withArticle } from '../model/messages';
+import { checkUniqueTargetIds, checkWeight } from '../model/target';
+import { checkForwardOnly, checkListenerUrlMap, checkMirrorTarget, checkRuleRoute, RuleRoute } from '../model/url-map';
+import schema from './schema.json';
 import { LB_CONFIG_SCHEMA_VERSION, LbConfig } from './types';
-import { normalisedRuleKey, parseHostPattern, parsePathPattern } from '../routing/patterns';
 
 let compiled: ReturnType<Ajv['compile']> | undefined;
 
 function validator(): ReturnType<Ajv['compile']> {
   if (!compiled) {
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
     compiled = ajv.compile(schema);
   }
   return compiled;
 }
 
-/**
- * Returns every problem of the document as a readable line (`<JSON pointer>: <problem>`);
- * an empty list means the document is valid and may be cast to LbConfig.
- */
-export function validateLbConfig(doc: unknown): string[] {
+/** Every problem of the document; an empty list means it is valid and may be cast to LbConfig. */
+export function validateLbConfig(doc: unknown): Issue[] {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return [`/: the LB config must be a JSON object, got ${doc === null ? 'null' : Array.isArray(doc) ? 'an array' : typeof doc}`];
+    return [issue('/', '', doc === null ? null : Array.isArray(doc) ? 'an array' : typeof doc, 'is not an LB config', 'a JSON object (an LB config document)')];
   }
   const version = (doc as { schemaVersion?: unknown }).schemaVersion;
   if (version !== LB_CONFIG_SCHEMA_VERSION) {
-    // Checked before the schema: a newer document would otherwise drown in unrelated errors.
-    return [`/schemaVersion: ${JSON.stringify(version)} is not understood by this runtime; it understands schemaVersion ${LB_CONFIG_SCHEMA_VERSION} ` +
-      '(re-synthesize with the cdktf-alb version that matches this runtime)'];
+    // Checked before the schema: a document of another version would drown in unrelated errors.
+    return [issue('/schemaVersion', '', version === undefined ? MISSING : version,
+      version === undefined ? 'is missing' : 'is not understood by this runtime',
+      `schemaVersion ${LB_CONFIG_SCHEMA_VERSION} (re-synthesize with the cdktf-alb version that matches this runtime)`)];
   }
   const validate = validator();
   if (!validate(doc)) {
-    return dedupe((validate.errors ?? []).map((e) => formatAjvError(e, doc)));
+    return dedupe((validate.errors ?? []).map(schemaIssue));
   }
-  return crossReferenceErrors(doc as LbConfig);
+  const config = doc as LbConfig;
+  return [...crossReferenceIssues(config), ...modelRuleIssues(config)];
 }
 
-/** Throws an Error listing every problem; returns the typed document otherwise. */
+/** Throws an IssueError listing every problem; returns the typed document otherwise. */
 export function assertValidLbConfig(doc: unknown, source = 'LB config'): LbConfig {
-  const errors = validateLbConfig(doc);
-  if (errors.length > 0) {
-    throw new Error(`${source} is invalid:\n  ${errors.join('\n  ')}`);
-  }
+  const issues = validateLbConfig(doc);
+  if (issues.length > 0) throw new IssueError(issues, `${source} is invalid:`);
   return doc as LbConfig;
 }
 
-function formatAjvError(e: ErrorObject, doc: unknown): string {
+function schemaIssue(e: ErrorObject): Issue {
   const where = e.instancePath || '/';
+  const child = (name: string) => `${e.instancePath}/${name}`;
+  const parent = (e.parentSchema ?? {}) as SchemaNode;
   switch (e.keyword) {
-    case 'additionalProperties':
-      return `${where}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    case 'required':
-      return `${where}: missing property "${(e.params as { missingProperty: string }).missingProperty}"`;
+    case 'additionalProperties': {
+      const name = (e.params as { additionalProperty: string }).additionalProperty;
+      return issue(child(name), '', (e.data as Record<string, unknown>)[name], 'is not a known property', `the properties ${Object.keys(parent.properties ?? {}).join(', ')}`);
+    }
+    case 'required': {
+      const name = (e.params as { missingProperty: string }).missingProperty;
+      return issue(child(name), '', MISSING, 'is missing', describe((parent.properties ?? {})[name] ?? {}));
+    }
     case 'enum':
-      return `${where}: ${JSON.stringify(valueAt(doc, e.instancePath))} is not one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+      return issue(where, '', e.data, 'is not one of the allowed values', (e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', '));
     default:
-      return `${where}: ${JSON.stringify(valueAt(doc, e.instancePath))} ${e.message ?? 'is invalid'}`;
+      return issue(where, '', e.data, e.message ?? 'is invalid', describe(parent));
   }
 }
 
-function valueAt(doc: unknown, pointer: string): unknown {
-  let value: unknown = doc;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
-  }
-  return value;
+interface SchemaNode {
+  type?: string | string[];
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  pattern?: string;
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, SchemaNode>;
+  anyOf?: SchemaNode[];
+  $ref?: string;
 }
 
-/** What the schema cannot say: ids unique, references resolve, ports unique per address. */
-function crossReferenceErrors(config: LbConfig): string[] {
-  const errors: string[] = adminEndpointProblems('/admin', 'bindAddress', config.admin.bindAddress, 'tokenFile', config.admin.tokenFile);
+/** What a schema node allows, in words. */
+function describe(node: SchemaNode): string {
+  if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(', ');
+  if (node.const !== undefined) return JSON.stringify(node.const);
+  if (node.anyOf) return node.anyOf.map(describe).join(' or ');
+  if (node.$ref) return `${withArticle(node.$ref.replace(/^.*\//, ''))} object`;
+  const type = Array.isArray(node.type) ? node.type.join(' or ') : withArticle(node.type ?? 'value');
+  const range = node.minimum !== undefined || node.maximum !== undefined
+    ? ` ${node.minimum ?? '…'}..${node.maximum ?? '…'}` : '';
+  const pattern = node.pattern !== undefined ? ` matching /${node.pattern}/` : '';
+  const length = node.minLength !== undefined ? ` of at least ${node.minLength} characters` : '';
+  return `${type}${range}${length}${pattern}`;
+}
+
+/** What the schema cannot say: ids unique, references resolve. */
+function crossReferenceIssues(config: LbConfig): Issue[] {
+  const issues: Issue[] = adminEndpointProblems('/admin', 'bindAddress', config.admin.bindAddress, 'tokenFile', config.admin.tokenFile);
   const backendIds = new Set<string>();
   config.backendServices.forEach((b, i) => {
-    if (backendIds.has(b.id)) errors.push(`/backendServices/${i}/id: "${b.id}" is not unique`);
+    if (backendIds.has(b.id)) issues.push(issue(`/backendServices/${i}/id`, '', b.id, 'is not unique', 'one backend service per id'));
     backendIds.add(b.id);
-    const targetIds = new Set<string>();
-    b.targets.forEach((t, j) => {
-      if (targetIds.has(t.id)) errors.push(`/backendServices/${i}/targets/${j}/id: "${t.id}" is not unique in backend service "${b.id}"`);
-      targetIds.add(t.id);
-    });
+    issues.push(...checkUniqueTargetIds(b.targets.map((t) => t.id), (j) => `/backendServices/${i}/targets/${j}/id`, b.id));
   });
   const listenerIds = new Set<string>();
-  const ports = new Map<number, string>([[config.admin.port, 'admin']]);
   config.listeners.forEach((l, i) => {
-    if (listenerIds.has(l.id)) errors.push(`/listeners/${i}/id: "${l.id}" is not unique`);
+    if (listenerIds.has(l.id)) issues.push(issue(`/listeners/${i}/id`, '', l.id, 'is not unique', 'one listener per id'));
     listenerIds.add(l.id);
     if (!backendIds.has(l.backendService)) {
-      errors.push(`/listeners/${i}/backendService: "${l.backendService}" is not the id of a backend service in this document`);
+      issues.push(issue(`/listeners/${i}/backendService`, '', l.backendService, 'is not the id of a backend service in this document',
+        [...backendIds].map((id) => JSON.stringify(id)).join(', ') || '(no backend services)'));
     }
-    const portOwner = ports.get(l.port);
-    if (portOwner !== undefined && l.port !== 0) errors.push(`/listeners/${i}/port: ${l.port} is already used by ${portOwner === 'admin' ? 'the admin endpoint' : `listener "${portOwner}"`}`);
-    ports.set(l.port, l.id);
     const tlsListener = l.protocol === 'TLS' || l.protocol === 'HTTPS';
-    if (tlsListener && (l.tls === null || l.tls.defaultCertificates.length === 0)) {
-      errors.push(`/listeners/${i}/tls: a ${l.protocol} listener needs at least one default certificate`);
-    }
-    if (!tlsListener && l.tls !== null) errors.push(`/listeners/${i}/tls: must be null on a ${l.protocol} listener`);
+    if (!tlsListener && l.tls !== null) issues.push(issue(`/listeners/${i}/tls`, '', l.tls, `is set on a ${l.protocol} listener`, 'null'));
   });
-  errors.push(...urlMapErrors(config));
+  issues.push(...urlMapReferenceIssues(config));
   const nodeNames = new Set<string>();
   config.nodes.forEach((n, i) => {
-    if (nodeNames.has(n.name)) errors.push(`/nodes/${i}/name: "${n.name}" is not unique`);
+    if (nodeNames.has(n.name)) issues.push(issue(`/nodes/${i}/name`, '', n.name, 'is not unique', 'one node per name'));
     nodeNames.add(n.name);
   });
-  return errors;
+  return issues;
 }
 
-/** URL maps: ids resolve to HTTP backends, patterns parse, one rule per host+path, HTTP/HTTPS listeners only. */
-function urlMapErrors(config: LbConfig): string[] {
-  const errors: string[] = [];
-  const httpBackends = new Set(config.backendServices.filter((b) => b.protocol === 'HTTP').map((b) => b.id));
+/** URL maps: ids unique, actions carry their own settings, references resolve to HTTP backend services and maps. */
+function urlMapReferenceIssues(config: LbConfig): Issue[] {
+  const issues: Issue[] = [];
+  const httpBackends = config.backendServices.filter((b) => b.protocol === 'HTTP').map((b) => b.id);
   const backendRef = (at: string, id: string) => {
-    if (!httpBackends.has(id)) errors.push(`${at}: "${id}" is not the id of an HTTP backend service in this document`);
+    if (!httpBackends.includes(id)) {
+      issues.push(issue(at, '', id, 'is not the id of an HTTP backend service in this document',
+        httpBackends.map((b) => JSON.stringify(b)).join(', ') || '(no HTTP backend services)'));
+    }
   };
   const mapIds = new Set<string>();
   (config.urlMaps ?? []).forEach((m, i) => {
     const at = `/urlMaps/${i}`;
-    if (mapIds.has(m.id)) errors.push(`${at}/id: "${m.id}" is not unique`);
+    if (mapIds.has(m.id)) issues.push(issue(`${at}/id`, '', m.id, 'is not unique', 'one URL map per id'));
     mapIds.add(m.id);
-    const ruleIds = new Set<string>();
-    const keys = new Map<string, string>();
     m.rules.forEach((r, j) => {
-      const ra = `${at}/rules/${j}`;
-      if (ruleIds.has(r.id)) errors.push(`${ra}/id: "${r.id}" is not unique in URL map "${m.id}"`);
-      ruleIds.add(r.id);
-      const host = parseHostPattern(r.host);
-      const path = parsePathPattern(r.path);
-      if (typeof host === 'string') errors.push(`${ra}/host: ${JSON.stringify(r.host)} ${host}`);
-      if (typeof path === 'string') errors.push(`${ra}/path: ${JSON.stringify(r.path)} ${path}`);
-      if (typeof host !== 'string' && typeof path !== 'string') {
-        const key = normalisedRuleKey(host, path);
-        const twin = keys.get(key);
-        if (twin !== undefined) errors.push(`${ra}: host and path are those of rule "${twin}"`);
-        keys.set(key, r.id);
-      }
       const a = r.action;
+      const own = a.type === 'forward' ? 'backendService' : a.type;
       const filled = [a.backendService, a.redirect, a.fixedResponse].filter((x) => x !== null).length;
       const wanted = a.type === 'forward' ? a.backendService : a.type === 'redirect' ? a.redirect : a.fixedResponse;
-      if (filled !== 1 || wanted === null) errors.push(`${ra}/action: a ${a.type} action needs exactly its own settings (${a.type === 'forward' ? 'backendService' : a.type}) and the others null`);
-      if (a.type === 'forward' && a.backendService !== null) backendRef(`${ra}/action/backendService`, a.backendService);
-      if (r.mirror !== null) {
-        backendRef(`${ra}/mirror`, r.mirror);
-        if (a.type !== 'forward' || r.mirror === a.backendService) errors.push(`${ra}/mirror: needs a forward rule and a backend other than its target`);
+      if (filled !== 1 || wanted === null) {
+        issues.push(issue(`${at}/rules/${j}/action`, '', a, `does not carry exactly the settings of a ${a.type} action`, `${own} set and the others null`));
       }
-      if (a.type !== 'forward' && (r.rewrite !== null || r.requestHeaders !== null)) {
-        errors.push(`${ra}: rewrite and requestHeaders need a forward action`);
-      }
+      if (a.type === 'forward' && a.backendService !== null) backendRef(`${at}/rules/${j}/action/backendService`, a.backendService);
+      if (r.mirror !== null) backendRef(`${at}/rules/${j}/mirror`, r.mirror);
     });
   });
   config.listeners.forEach((l, i) => {
-    if (l.urlMap === undefined || l.urlMap === null) return;
-    if (!mapIds.has(l.urlMap)) errors.push(`/listeners/${i}/urlMap: "${l.urlMap}" is not the id of a URL map in this document`);
-    if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') errors.push(`/listeners/${i}/urlMap: a ${l.protocol} listener cannot have a URL map`);
+    if (l.urlMap === undefined || l.urlMap === null || mapIds.has(l.urlMap)) return;
+    issues.push(issue(`/listeners/${i}/urlMap`, '', l.urlMap, 'is not the id of a URL map in this document',
+      [...mapIds].map((id) => JSON.stringify(id)).join(', ') || '(no URL maps)'));
   });
-  const cookies = new Map<string, string>();
-  config.backendServices.forEach((b, i) => {
-    const name = b.sessionPersistence?.cookieName;
-    if (name === undefined) return;
-    const owner = cookies.get(name);
-    if (owner !== undefined) errors.push(`/backendServices/${i}/sessionPersistence/cookieName: "${name}" is also the cookie of backend service "${owner}"`);
-    else cookies.set(name, b.id);
-  });
-  return errors;
+  return issues;
 }
 
-function dedupe(messages: string[]): string[] {
-  return [...new Set(messages)];
+/** The model's rules (lib/model), run over the parts of the document the constructs produced. */
+function modelRuleIssues(config: LbConfig): Issue[] {
+  const issues: Issue[] = [];
+  issues.push(...checkUniquePorts(adminPortOwner(config.loadBalancer.path), config.admin.port, config.listeners));
+  const backends = new Map(config.backendServices.map((b) => [b.id, b]));
+  for (const l of config.listeners) {
+    const protocol = l.protocol as ListenerProtocol;
+    const backend = backends.get(l.backendService);
+    if (backend !== undefined) issues.push(...checkProtocolPairing(l.path, protocol, backend.path, backend.protocol as BackendProtocol));
+    issues.push(...checkListenerCertificates(l.path, protocol, l.tls?.defaultCertificates.length ?? 0));
+    const domains: string[] = [];
+    for (const s of l.tls?.sniCertificates ?? []) {
+      issues.push(...checkSniDomain(l.path, s.domain, domains));
+      domains.push(s.domain);
+    }
+  }
+  for (const b of config.backendServices) {
+    if (b.sessionPersistence !== null) {
+      issues.push(...checkSessionPersistenceProtocol(b.path, b.protocol as BackendProtocol, b.sessionPersistence));
+      issues.push(...checkCookieTimeout(b.path, b.sessionPersistence.cookieTimeoutSeconds));
+    }
+    if (b.healthCheck.enabled && b.healthCheck.protocol === 'HTTP') issues.push(...checkHealthCheckPath(b.path, b.healthCheck.httpPath));
+    for (const t of b.targets) {
+      issues.push(...checkWeight(t.source.path, t.source.kind === 'availabilityGroup' ? 'defaultWeight' : 'target.weight', t.weight));
+    }
+  }
+  issues.push(...checkUniqueCookieNames(config.backendServices.map((b) => ({ path: b.path, cookieName: b.sessionPersistence?.cookieName ?? null }))));
+  issues.push(...urlMapRuleIssues(config));
+  return dedupe(issues);
+}
+
+/** The model's URL-map rules (lib/model/url-map.ts) over the document's maps and the listeners that use them. */
+function urlMapRuleIssues(config: LbConfig): Issue[] {
+  const issues: Issue[] = [];
+  const backendPath = new Map(config.backendServices.map((b) => [b.id, b.path]));
+  const mapPath = new Map((config.urlMaps ?? []).map((m) => [m.id, m.path]));
+  for (const m of config.urlMaps ?? []) {
+    const earlier: RuleRoute[] = [];
+    for (const r of m.rules) {
+      issues.push(...checkRuleRoute(m.path, r.id, r.host, r.path, earlier));
+      earlier.push({ name: r.id, host: r.host, path: r.path });
+      const kind = r.action.type;
+      issues.push(...checkForwardOnly(m.path, r.id, kind, 'rewrite', r.rewrite ?? undefined));
+      issues.push(...checkForwardOnly(m.path, r.id, kind, 'requestHeaders', r.requestHeaders ?? undefined));
+      if (r.mirror !== null) {
+        const mirror = backendPath.get(r.mirror) ?? r.mirror;
+        issues.push(...checkForwardOnly(m.path, r.id, kind, 'mirror', mirror));
+        const forward = kind === 'forward' && r.action.backendService !== null ? backendPath.get(r.action.backendService) ?? r.action.backendService : null;
+        issues.push(...checkMirrorTarget(m.path, r.id, mirror, forward));
+      }
+    }
+  }
+  for (const l of config.listeners) {
+    if (l.urlMap === undefined || l.urlMap === null) continue;
+    issues.push(...checkListenerUrlMap(l.path, l.protocol as ListenerProtocol, mapPath.get(l.urlMap) ?? l.urlMap));
+  }
+  return issues;
 }

@@ -4,7 +4,7 @@
  * construct at synth and by the runtime when it loads a config document.
  */
 import { isIpv4 } from './check';
-import { fieldMessage } from './messages';
+import { issue, Issue } from './messages';
 
 /** The admin endpoint's settings as the config document carries them. */
 export interface AdminEndpointModel {
@@ -19,16 +19,16 @@ const IPV6 = /^(?=.*:)[0-9a-fA-F:]*(?:[0-9a-fA-F:]|\d+\.\d+\.\d+\.\d+)$/;
 
 /** Problems of an admin endpoint's settings, each naming `path`, the field, its value and what is allowed. */
 export function adminEndpointProblems(path: string, bindField: string, bindAddress: unknown,
-  tokenField: string, tokenFile: unknown): string[] {
-  const errors: string[] = [];
+  tokenField: string, tokenFile: unknown): Issue[] {
+  const errors: Issue[] = [];
   if (bindAddress !== undefined && bindAddress !== null
     && !(isIpv4(bindAddress) || (typeof bindAddress === 'string' && IPV6.test(bindAddress)))) {
-    errors.push(fieldMessage(path, bindField, bindAddress, 'is not an IP address',
+    errors.push(issue(path, bindField, bindAddress, 'is not an IP address',
       'an IPv4 or IPv6 address of the node, 127.0.0.1 (local only) or 0.0.0.0 (every address)'));
   }
   if (tokenFile !== undefined && tokenFile !== null
     && (typeof tokenFile !== 'string' || !tokenFile.startsWith('/') || /[\0\r\n]/.test(tokenFile))) {
-    errors.push(fieldMessage(path, tokenField, tokenFile, 'is not an absolute file path',
+    errors.push(issue(path, tokenField, tokenFile, 'is not an absolute file path',
       'the absolute path of a file on each node that holds the bearer token, e.g. /etc/alb/admin-token'));
   }
   return errors;

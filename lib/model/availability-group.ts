@@ -1,6 +1,8 @@
 /** Availability-group fields: instance count, default weight and zones. */
 import { checkIntRange } from './check';
+import { Issue } from './messages';
 import * as limits from './limits';
+import { checkWeight } from './target';
 import { validateZoneSelection } from './topology';
 
 /**
@@ -59,12 +61,12 @@ export interface AvailabilityGroupModel {
 }
 
 export function resolveAvailabilityGroup(spec: AvailabilityGroupSpec, infrastructureZones: readonly string[]):
-{ instanceCount: number; defaultWeight: number; errors: string[] } {
+{ instanceCount: number; defaultWeight: number; errors: Issue[] } {
   const instanceCount = spec.instanceCount ?? limits.DEFAULT_INSTANCE_COUNT;
   const defaultWeight = spec.defaultWeight ?? limits.DEFAULT_WEIGHT;
   const errors = [
     ...checkIntRange(spec.path, 'instanceCount', instanceCount, limits.INSTANCE_COUNT),
-    ...checkIntRange(spec.path, 'defaultWeight', defaultWeight, limits.WEIGHT, '(0 = no new traffic)'),
+    ...checkWeight(spec.path, 'defaultWeight', defaultWeight),
     ...validateZoneSelection(spec.path, 'zones', spec.zones, infrastructureZones),
   ];
   return { instanceCount, defaultWeight, errors };

@@ -3,7 +3,7 @@ import { checkEnum, checkIntRange, isCookieName } from './check';
 import { Algorithm, BackendProtocol } from './enums';
 import { HealthCheck, HealthCheckModel, resolveHealthCheck } from './health-check';
 import * as limits from './limits';
-import { fieldMessage, ModelWarning, withArticle } from './messages';
+import { issue, Issue, ModelWarning, withArticle } from './messages';
 
 /** Cookie-insertion session persistence (HTTP backend services only). */
 export interface SessionPersistence {
@@ -147,10 +147,42 @@ export interface BackendServiceModel {
   readonly passiveFailTimeoutSeconds: number;
 }
 
+/** The cookie idle-timeout rule (JD Cloud's 0..86400 s), for props and documents alike. */
+export function checkCookieTimeout(path: string, value: unknown): Issue[] {
+  return checkIntRange(path, 'sessionPersistence.cookieTimeoutSeconds', value, limits.COOKIE_TIMEOUT_SECONDS, 'seconds (0 = browser-session cookie)');
+}
+
+/** Cookie persistence needs an HTTP backend service (for props and documents alike). */
+export function checkSessionPersistenceProtocol(path: string, protocol: BackendProtocol, value: unknown): Issue[] {
+  if (protocol === BackendProtocol.HTTP) return [];
+  return [issue(path, 'sessionPersistence', value, `is set on ${withArticle(protocol)} backend service`,
+    'cookie session persistence on BackendProtocol.HTTP backend services only (use Algorithm.SOURCE_IP_HASH for TCP)')];
+}
+
+/**
+ * Session cookie names unique per load balancer: a client routed to two backend services with
+ * the same cookie would lose its target in one. For the tree and documents alike.
+ */
+export function checkUniqueCookieNames(backends: readonly { readonly path: string; readonly cookieName: string | null }[]): Issue[] {
+  const issues: Issue[] = [];
+  const owner = new Map<string, string>();
+  for (const b of backends) {
+    if (b.cookieName === null) continue;
+    const first = owner.get(b.cookieName);
+    if (first !== undefined) {
+      issues.push(issue(b.path, 'sessionPersistence.cookieName', b.cookieName, `is already the session cookie of ${first}`,
+        'a cookie name per backend service (a client routed to both would lose its target in one), or leave it out for a distinct default'));
+    } else {
+      owner.set(b.cookieName, b.path);
+    }
+  }
+  return issues;
+}
+
 /** Resolves defaults; `errors` lists every field that is wrong on its face. */
-export function resolveBackendService(spec: BackendServiceSpec): { model: BackendServiceModel; errors: string[]; warnings: ModelWarning[] } {
+export function resolveBackendService(spec: BackendServiceSpec): { model: BackendServiceModel; errors: Issue[]; warnings: ModelWarning[] } {
   const { path, protocol } = spec;
-  const errors: string[] = [
+  const errors: Issue[] = [
     ...checkEnum(path, 'protocol', protocol, Object.values(BackendProtocol), 'BackendProtocol'),
     ...checkIntRange(path, 'port', spec.port, limits.PORT),
   ];
@@ -163,13 +195,10 @@ export function resolveBackendService(spec: BackendServiceSpec): { model: Backen
       cookieName: spec.sessionPersistence.cookieName ?? null,
       cookieTimeoutSeconds: spec.sessionPersistence.cookieTimeoutSeconds ?? limits.DEFAULT_COOKIE_TIMEOUT_SECONDS,
     };
-    if (protocol !== BackendProtocol.HTTP) {
-      errors.push(fieldMessage(path, 'sessionPersistence', spec.sessionPersistence, `is set on ${withArticle(protocol)} backend service`,
-        'cookie session persistence on BackendProtocol.HTTP backend services only (use Algorithm.SOURCE_IP_HASH for TCP)'));
-    }
-    errors.push(...checkIntRange(path, 'sessionPersistence.cookieTimeoutSeconds', sessionPersistence.cookieTimeoutSeconds, limits.COOKIE_TIMEOUT_SECONDS, 'seconds (0 = browser-session cookie)'));
+    errors.push(...checkSessionPersistenceProtocol(path, protocol, spec.sessionPersistence));
+    errors.push(...checkCookieTimeout(path, sessionPersistence.cookieTimeoutSeconds));
     if (sessionPersistence.cookieName !== null && !isCookieName(sessionPersistence.cookieName)) {
-      errors.push(fieldMessage(path, 'sessionPersistence.cookieName', sessionPersistence.cookieName, 'is not a cookie name', '1..64 RFC 6265 token characters, e.g. "ALB_SESSION"'));
+      errors.push(issue(path, 'sessionPersistence.cookieName', sessionPersistence.cookieName, 'is not a cookie name', '1..64 RFC 6265 token characters, e.g. "ALB_SESSION"'));
     }
   }
 
@@ -182,12 +211,12 @@ export function resolveBackendService(spec: BackendServiceSpec): { model: Backen
     clientPort: forwarded.clientPort ?? false,
   };
   if (protocol !== BackendProtocol.HTTP && Object.values(forwardedHeaders).some(Boolean)) {
-    errors.push(fieldMessage(path, 'forwardedHeaders', spec.forwardedHeaders, `is set on ${withArticle(protocol)} backend service`,
+    errors.push(issue(path, 'forwardedHeaders', spec.forwardedHeaders, `is set on ${withArticle(protocol)} backend service`,
       'X-Forwarded-* headers on BackendProtocol.HTTP backend services only (use proxyProtocol for TCP)'));
   }
   const proxyProtocol = spec.proxyProtocol ?? false;
   if (proxyProtocol && protocol !== BackendProtocol.TCP) {
-    errors.push(fieldMessage(path, 'proxyProtocol', proxyProtocol, `is set on ${withArticle(protocol)} backend service`, 'PROXY protocol v1 on BackendProtocol.TCP backend services only'));
+    errors.push(issue(path, 'proxyProtocol', proxyProtocol, `is set on ${withArticle(protocol)} backend service`, 'PROXY protocol v1 on BackendProtocol.TCP backend services only'));
   }
 
   const connectTimeoutSeconds = spec.connectTimeoutSeconds ?? limits.DEFAULT_CONNECT_TIMEOUT_SECONDS;

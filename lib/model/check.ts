@@ -1,5 +1,5 @@
 /** Small field checks shared by the model's validators. Each returns messages, never throws. */
-import { fieldMessage, withArticle } from './messages';
+import { issue, Issue, withArticle } from './messages';
 import { IntRange } from './limits';
 
 export function isInteger(value: unknown): value is number {
@@ -7,30 +7,30 @@ export function isInteger(value: unknown): value is number {
 }
 
 /** An integer within range. */
-export function checkIntRange(path: string, field: string, value: unknown, range: IntRange, unit = ''): string[] {
+export function checkIntRange(path: string, field: string, value: unknown, range: IntRange, unit = ''): Issue[] {
   const suffix = unit ? ` ${unit}` : '';
   if (!isInteger(value)) {
-    return [fieldMessage(path, field, value, 'is not an integer', `an integer ${range.min}..${range.max}${suffix}`)];
+    return [issue(path, field, value, 'is not an integer', `an integer ${range.min}..${range.max}${suffix}`)];
   }
   if (value < range.min || value > range.max) {
-    return [fieldMessage(path, field, value, 'is out of range', `${range.min}..${range.max}${suffix}`)];
+    return [issue(path, field, value, 'is out of range', `${range.min}..${range.max}${suffix}`)];
   }
   return [];
 }
 
 /** -1 (unlimited) or an integer within range. */
-export function checkLimit(path: string, field: string, value: unknown, range: IntRange): string[] {
+export function checkLimit(path: string, field: string, value: unknown, range: IntRange): Issue[] {
   if (value === -1) return [];
   if (!isInteger(value) || value < range.min || value > range.max) {
-    return [fieldMessage(path, field, value, 'is out of range', `-1 (unlimited) or ${range.min}..${range.max}`)];
+    return [issue(path, field, value, 'is out of range', `-1 (unlimited) or ${range.min}..${range.max}`)];
   }
   return [];
 }
 
 /** A member of a string enum. */
-export function checkEnum(path: string, field: string, value: unknown, values: readonly string[], enumName: string): string[] {
+export function checkEnum(path: string, field: string, value: unknown, values: readonly string[], enumName: string): Issue[] {
   if (typeof value === 'string' && values.includes(value)) return [];
-  return [fieldMessage(path, field, value, `is not ${withArticle(enumName)}`, values.map((v) => `${enumName}.${v}`).join(', '))];
+  return [issue(path, field, value, `is not ${withArticle(enumName)}`, values.map((v) => `${enumName}.${v}`).join(', '))];
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -2,7 +2,7 @@
 import { checkEnum, checkIntRange, isHostHeader, isHttpCodeList } from './check';
 import { BackendProtocol, HealthCheckHttpVersion, HealthCheckProtocol } from './enums';
 import * as limits from './limits';
-import { fieldMessage, ModelWarning } from './messages';
+import { issue, Issue, ModelWarning } from './messages';
 import { WarningIds } from './warnings';
 
 /** Active health check of a backend service's targets. */
@@ -80,12 +80,18 @@ export interface HealthCheckModel {
   readonly healthyHttpCodes: string;
 }
 
+/** The HTTP health-check request path rule, for props and documents alike. */
+export function checkHealthCheckPath(where: string, value: unknown): Issue[] {
+  if (typeof value === 'string' && /^\/[\x21-\x7e]*$/.test(value) && value.length <= 1024) return [];
+  return [issue(where, 'healthCheck.path', value, 'is not a request path', 'a path starting with "/" of printable characters without spaces')];
+}
+
 /**
  * Defaults: HTTP backends are checked with HTTP GET / (like elbv2 target groups), TCP
  * backends with a TCP connect; JD's thresholds (3/3), timeout (3 s) and interval (5 s).
  */
 export function resolveHealthCheck(path: string, backendProtocol: BackendProtocol, spec: HealthCheck | undefined):
-{ model: HealthCheckModel; errors: string[]; warnings: ModelWarning[] } {
+{ model: HealthCheckModel; errors: Issue[]; warnings: ModelWarning[] } {
   const s = spec ?? {};
   const field = (name: string) => `healthCheck.${name}`;
   const protocol = s.protocol ?? (backendProtocol === BackendProtocol.HTTP ? HealthCheckProtocol.HTTP : HealthCheckProtocol.TCP);
@@ -102,7 +108,7 @@ export function resolveHealthCheck(path: string, backendProtocol: BackendProtoco
     path: s.path ?? limits.DEFAULT_HEALTH_CHECK_PATH,
     healthyHttpCodes: s.healthyHttpCodes ?? limits.DEFAULT_HEALTHY_HTTP_CODES,
   };
-  const errors: string[] = [
+  const errors: Issue[] = [
     ...checkEnum(path, field('protocol'), model.protocol, Object.values(HealthCheckProtocol), 'HealthCheckProtocol'),
     ...checkIntRange(path, field('port'), model.port, limits.PORT_OR_INHERIT),
     ...checkIntRange(path, field('intervalSeconds'), model.intervalSeconds, limits.HEALTH_CHECK_INTERVAL_SECONDS, 'seconds'),
@@ -115,18 +121,16 @@ export function resolveHealthCheck(path: string, backendProtocol: BackendProtoco
     // HTTP-only fields on a TCP check are almost always a mistake (the user expects a path to be probed).
     for (const name of ['httpVersion', 'domain', 'path', 'healthyHttpCodes'] as const) {
       if (s[name] !== undefined) {
-        errors.push(fieldMessage(path, field(name), s[name], 'is set on a TCP health check', 'HTTP fields with protocol HealthCheckProtocol.HTTP only'));
+        errors.push(issue(path, field(name), s[name], 'is set on a TCP health check', 'HTTP fields with protocol HealthCheckProtocol.HTTP only'));
       }
     }
   }
   if (model.domain !== null && (!isHostHeader(model.domain) || model.domain.length > limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH)) {
-    errors.push(fieldMessage(path, field('domain'), model.domain, 'is not a host name', `a host name or IPv4 address (optionally :port), at most ${limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH} characters`));
+    errors.push(issue(path, field('domain'), model.domain, 'is not a host name', `a host name or IPv4 address (optionally :port), at most ${limits.HEALTH_CHECK_DOMAIN_MAX_LENGTH} characters`));
   }
-  if (typeof model.path !== 'string' || !/^\/[\x21-\x7e]*$/.test(model.path) || model.path.length > 1024) {
-    errors.push(fieldMessage(path, field('path'), model.path, 'is not a request path', 'a path starting with "/" of printable characters without spaces'));
-  }
+  errors.push(...checkHealthCheckPath(path, model.path));
   if (!isHttpCodeList(model.healthyHttpCodes)) {
-    errors.push(fieldMessage(path, field('healthyHttpCodes'), model.healthyHttpCodes, 'is not a status-code list',
+    errors.push(issue(path, field('healthyHttpCodes'), model.healthyHttpCodes, 'is not a status-code list',
       'comma-separated classes, codes and ranges within 200..499, e.g. "2xx,3xx" or "200,202-207"'));
   }
   const warnings: ModelWarning[] = [];

@@ -1,5 +1,5 @@
 /**
- * Ranges and defaults of JD Cloud's ALB (reference/jdcloud-alb-model.md), in one place so
+ * Ranges and defaults of JD Cloud's ALB (docs/jdcloud-alb-model.md), in one place so
  * that validation, documentation and tests quote the same numbers. Times are seconds here;
  * the config renderer converts them to the contract's milliseconds.
  */

@@ -1,9 +1,9 @@
 /** Listener fields: resolution of defaults and the checks that need only the listener itself. */
 import { checkEnum, checkIntRange, checkLimit, isSniDomain } from './check';
 import { CertificateModel, SniCertificateModel } from './certificate';
-import { ListenerProtocol, TLS_VERSION_ORDER, TlsVersion } from './enums';
+import { BackendProtocol, ListenerProtocol, TLS_VERSION_ORDER, TlsVersion } from './enums';
 import * as limits from './limits';
-import { fieldMessage, withArticle } from './messages';
+import { issue, Issue, withArticle } from './messages';
 
 /** TLS versions and ciphers a TLS/HTTPS listener accepts. */
 export interface TlsPolicy {
@@ -125,12 +125,12 @@ export function isHttpListener(protocol: ListenerProtocol): boolean {
 }
 
 /** Resolves defaults; `errors` lists every field that is wrong on its face. */
-export function resolveListener(spec: ListenerSpec): { model: ListenerModel; errors: string[] } {
+export function resolveListener(spec: ListenerSpec): { model: ListenerModel; errors: Issue[] } {
   const { path } = spec;
-  const errors: string[] = [];
+  const errors: Issue[] = [];
   errors.push(...checkEnum(path, 'protocol', spec.protocol, Object.values(ListenerProtocol), 'ListenerProtocol'));
   if (spec.protocol === ListenerProtocol.UDP) {
-    errors.push(fieldMessage(path, 'protocol', spec.protocol, 'is not supported yet (the runtime does not serve UDP)',
+    errors.push(issue(path, 'protocol', spec.protocol, 'is not supported yet (the runtime does not serve UDP)',
       'ListenerProtocol.TCP, ListenerProtocol.TLS, ListenerProtocol.HTTP, ListenerProtocol.HTTPS'));
   }
   errors.push(...checkIntRange(path, 'port', spec.port, limits.PORT));
@@ -143,7 +143,7 @@ export function resolveListener(spec: ListenerSpec): { model: ListenerModel; err
   const qpsLimit = spec.qpsLimit ?? limits.UNLIMITED;
   errors.push(...checkLimit(path, 'qpsLimit', qpsLimit, limits.QPS_LIMIT));
   if (qpsLimit !== limits.UNLIMITED && !isHttpListener(protocol)) {
-    errors.push(fieldMessage(path, 'qpsLimit', qpsLimit, `is set on ${withArticle(protocol)} listener`, 'a QPS limit on HTTP and HTTPS listeners only (leave it out or -1)'));
+    errors.push(issue(path, 'qpsLimit', qpsLimit, `is set on ${withArticle(protocol)} listener`, 'a QPS limit on HTTP and HTTPS listeners only (leave it out or -1)'));
   }
   const connectionLimit = spec.connectionLimit ?? limits.UNLIMITED;
   errors.push(...checkLimit(path, 'connectionLimit', connectionLimit, limits.CONNECTION_LIMIT));
@@ -159,13 +159,13 @@ export function resolveListener(spec: ListenerSpec): { model: ListenerModel; err
     errors.push(...checkEnum(path, 'tlsPolicy.minVersion', tlsPolicy.minVersion, versions, 'TlsVersion'));
     errors.push(...checkEnum(path, 'tlsPolicy.maxVersion', tlsPolicy.maxVersion, versions, 'TlsVersion'));
     if (TLS_VERSION_ORDER.indexOf(tlsPolicy.minVersion) > TLS_VERSION_ORDER.indexOf(tlsPolicy.maxVersion)) {
-      errors.push(fieldMessage(path, 'tlsPolicy.minVersion', tlsPolicy.minVersion, `is newer than tlsPolicy.maxVersion "${tlsPolicy.maxVersion}"`, 'minVersion <= maxVersion'));
+      errors.push(issue(path, 'tlsPolicy.minVersion', tlsPolicy.minVersion, `is newer than tlsPolicy.maxVersion "${tlsPolicy.maxVersion}"`, 'minVersion <= maxVersion'));
     }
     if (tlsPolicy.ciphers !== null && (typeof tlsPolicy.ciphers !== 'string' || !/^[A-Za-z0-9_:!+@=.-]+$/.test(tlsPolicy.ciphers))) {
-      errors.push(fieldMessage(path, 'tlsPolicy.ciphers', tlsPolicy.ciphers, 'is not an OpenSSL cipher list', 'e.g. "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"'));
+      errors.push(issue(path, 'tlsPolicy.ciphers', tlsPolicy.ciphers, 'is not an OpenSSL cipher list', 'e.g. "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"'));
     }
   } else if (spec.tlsPolicy !== undefined) {
-    errors.push(fieldMessage(path, 'tlsPolicy', spec.tlsPolicy, `is set on ${withArticle(protocol)} listener`, 'a TLS policy on TLS and HTTPS listeners only'));
+    errors.push(issue(path, 'tlsPolicy', spec.tlsPolicy, `is set on ${withArticle(protocol)} listener`, 'a TLS policy on TLS and HTTPS listeners only'));
   }
 
   let hsts: HstsModel | null = null;
@@ -175,7 +175,7 @@ export function resolveListener(spec: ListenerSpec): { model: ListenerModel; err
       includeSubDomains: spec.hsts.includeSubDomains ?? false,
     };
     if (protocol !== ListenerProtocol.HTTPS) {
-      errors.push(fieldMessage(path, 'hsts', spec.hsts, `is set on ${withArticle(protocol)} listener`, 'HSTS on HTTPS listeners only'));
+      errors.push(issue(path, 'hsts', spec.hsts, `is set on ${withArticle(protocol)} listener`, 'HSTS on HTTPS listeners only'));
     }
     errors.push(...checkIntRange(path, 'hsts.maxAgeSeconds', hsts.maxAgeSeconds, limits.HSTS_MAX_AGE_SECONDS, 'seconds'));
   }
@@ -188,27 +188,76 @@ export function resolveListener(spec: ListenerSpec): { model: ListenerModel; err
 }
 
 /** Errors of certificates being added to a listener (immediately checkable). */
-export function checkCertificatesAddable(path: string, protocol: ListenerProtocol, existing: number, added: readonly CertificateModel[]): string[] {
+export function checkCertificatesAddable(path: string, protocol: ListenerProtocol, existing: number, added: readonly CertificateModel[]): Issue[] {
   if (!usesTls(protocol)) {
-    return [fieldMessage(path, 'certificates', added.map((c) => c.name), `are given to ${withArticle(protocol)} listener`, 'certificates on TLS and HTTPS listeners only')];
+    return [issue(path, 'certificates', added.map((c) => c.name), `are given to ${withArticle(protocol)} listener`, 'certificates on TLS and HTTPS listeners only')];
   }
   if (existing + added.length > limits.MAX_DEFAULT_CERTIFICATES) {
-    return [fieldMessage(path, 'certificates', [...added.map((c) => c.name)], `would make ${existing + added.length} default certificates`,
+    return [issue(path, 'certificates', [...added.map((c) => c.name)], `would make ${existing + added.length} default certificates`,
       `at most ${limits.MAX_DEFAULT_CERTIFICATES} (e.g. one RSA and one ECDSA); use SNI certificates for more domains`)];
   }
   return [];
 }
 
 /** Errors of an SNI certificate being added to a listener. */
-export function checkSniCertificateAddable(path: string, protocol: ListenerProtocol, existing: readonly SniCertificateModel[], added: SniCertificateModel): string[] {
-  const errors: string[] = [];
+export function checkSniCertificateAddable(path: string, protocol: ListenerProtocol, existing: readonly SniCertificateModel[], added: SniCertificateModel): Issue[] {
+  const errors: Issue[] = [];
   if (!usesTls(protocol)) {
-    errors.push(fieldMessage(path, 'sniCertificates', added.domain, `is given to ${withArticle(protocol)} listener`, 'SNI certificates on TLS and HTTPS listeners only'));
+    errors.push(issue(path, 'sniCertificates', added.domain, `is given to ${withArticle(protocol)} listener`, 'SNI certificates on TLS and HTTPS listeners only'));
   }
-  if (!isSniDomain(added.domain)) {
-    errors.push(fieldMessage(path, 'sniCertificates.domain', added.domain, 'is not a domain', 'an exact host name ("api.example.com") or a wildcard ("*.example.com")'));
-  } else if (existing.some((s) => s.domain.toLowerCase() === added.domain.toLowerCase())) {
-    errors.push(fieldMessage(path, 'sniCertificates.domain', added.domain, 'already has a certificate', 'one certificate per SNI domain'));
-  }
+  errors.push(...checkSniDomain(path, added.domain, existing.map((s) => s.domain)));
   return errors;
+}
+
+/** The SNI domain rule: `exact.name` or `*.suffix`, once per listener (case-insensitive). */
+export function checkSniDomain(path: string, domain: unknown, existing: readonly string[]): Issue[] {
+  if (!isSniDomain(domain)) {
+    return [issue(path, 'sniCertificates.domain', domain, 'is not a domain', 'an exact host name ("api.example.com") or a wildcard ("*.example.com")')];
+  }
+  if (existing.some((d) => d.toLowerCase() === (domain as string).toLowerCase())) {
+    return [issue(path, 'sniCertificates.domain', domain, 'already has a certificate', 'one certificate per SNI domain')];
+  }
+  return [];
+}
+
+/** Which backend protocol each listener protocol forwards to (JD Cloud's pairing: L7 → HTTP, L4 → TCP). */
+export function backendProtocolFor(protocol: ListenerProtocol): BackendProtocol {
+  return isHttpListener(protocol) ? BackendProtocol.HTTP : BackendProtocol.TCP;
+}
+
+/**
+ * The listener/backend protocol pairing rule. The model checks the construct tree with it,
+ * lib/config/validate.ts every document a node loads, and the data plane what it serves.
+ */
+export function checkProtocolPairing(listenerPath: string, listenerProtocol: ListenerProtocol, backendPath: string, backendProtocol: BackendProtocol): Issue[] {
+  const expected = backendProtocolFor(listenerProtocol);
+  if (backendProtocol === expected) return [];
+  return [issue(listenerPath, 'backendService', backendPath,
+    `is ${withArticle(backendProtocol)} backend service behind ${withArticle(listenerProtocol)} listener`,
+    `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`)];
+}
+
+/** "A TLS/HTTPS listener needs a certificate", for the tree, documents and the data plane alike. */
+export function checkListenerCertificates(listenerPath: string, protocol: ListenerProtocol, certificateCount: number): Issue[] {
+  if (!usesTls(protocol) || certificateCount > 0) return [];
+  return [issue(listenerPath, 'certificates', [], `are missing on ${withArticle(protocol)} listener`,
+    `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`)];
+}
+
+/**
+ * The port rule: one port per listener and the admin endpoint, per load balancer (every node
+ * binds them all on its own address). `adminOwner` names the admin endpoint in messages.
+ */
+export function checkUniquePorts(adminOwner: string, adminPort: number, listeners: readonly { readonly path: string; readonly port: number }[]): Issue[] {
+  const issues: Issue[] = [];
+  const portOwner = new Map<number, string>([[adminPort, adminOwner]]);
+  for (const listener of listeners) {
+    const owner = portOwner.get(listener.port);
+    if (owner !== undefined) {
+      issues.push(issue(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
+    } else {
+      portOwner.set(listener.port, listener.path);
+    }
+  }
+  return issues;
 }

@@ -6,14 +6,13 @@ import { AdminEndpointModel, adminEndpointProblems } from './admin-endpoint';
 import { VirtualIp } from './virtual-ip';
 import { checkIntRange, cidrContains, isInteger, parseCidr } from './check';
 import { AvailabilityGroupModel } from './availability-group';
-import { BackendServiceModel } from './backend-service';
+import { BackendServiceModel, checkUniqueCookieNames } from './backend-service';
 import { CertificateModel, SniCertificateModel } from './certificate';
-import { BackendProtocol, ListenerProtocol } from './enums';
 import * as limits from './limits';
-import { isHttpListener, ListenerModel, usesTls } from './listener';
-import { fieldMessage, ModelWarning, ValidationResult, withArticle } from './messages';
+import { checkListenerCertificates, checkProtocolPairing, checkUniquePorts, ListenerModel } from './listener';
+import { dedupeIssues as dedupe, issue, Issue, ModelWarning, ValidationResult } from './messages';
 import { TargetModel } from './target';
-import { backendsUsedBy, UrlMapModel } from './url-map';
+import { backendsUsedBy, checkListenerUrlMap, UrlMapModel } from './url-map';
 import { validateZoneSelection } from './topology';
 import { VpcModel } from './vpc';
 import { WarningIds } from './warnings';
@@ -126,7 +125,7 @@ export interface LoadBalancerSpec extends LoadBalancerSettings {
 }
 
 export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones: readonly string[]):
-{ nodesPerZone: number; adminPort: number; admin: AdminEndpointModel; quotas: QuotasModel; errors: string[]; warnings: ModelWarning[] } {
+{ nodesPerZone: number; adminPort: number; admin: AdminEndpointModel; quotas: QuotasModel; errors: Issue[]; warnings: ModelWarning[] } {
   const { path } = spec;
   const nodesPerZone = spec.nodesPerZone ?? limits.DEFAULT_NODES_PER_ZONE;
   const adminPort = spec.adminPort ?? limits.DEFAULT_ADMIN_PORT;
@@ -140,12 +139,12 @@ export function resolveLoadBalancer(spec: LoadBalancerSpec, infrastructureZones:
   const admin: AdminEndpointModel = { bindAddress: spec.adminBindAddress ?? null, tokenFile: spec.adminTokenFile ?? null };
   for (const [name, value] of Object.entries(quotas)) {
     if (!isInteger(value) || value < 1) {
-      errors.push(fieldMessage(path, `quotas.${name}`, value, 'is not a positive integer',
+      errors.push(issue(path, `quotas.${name}`, value, 'is not a positive integer',
         `an integer >= 1 (JD Cloud's default is ${(limits.DEFAULT_QUOTAS as Record<string, number>)[name]})`));
     }
   }
   if (spec.cookieSecret !== undefined && (typeof spec.cookieSecret !== 'string' || !/^[0-9a-f]{64,}$/.test(spec.cookieSecret))) {
-    errors.push(fieldMessage(path, 'cookieSecret', '<redacted>', 'is not a hex secret of at least 32 bytes',
+    errors.push(issue(path, 'cookieSecret', '<redacted>', 'is not a hex secret of at least 32 bytes',
       'at least 64 lowercase hex characters, e.g. the output of `openssl rand -hex 32`'));
   }
   const warnings: ModelWarning[] = [];
@@ -202,20 +201,20 @@ export interface LoadBalancerTree {
   readonly urlMaps: readonly UrlMapModel[];
 }
 
-/** Which backend protocol each listener protocol forwards to (JD's pairing). */
-export function backendProtocolFor(protocol: ListenerProtocol): BackendProtocol {
-  return isHttpListener(protocol) ? BackendProtocol.HTTP : BackendProtocol.TCP;
+/** How port-clash messages name an LB's admin endpoint. */
+export function adminPortOwner(loadBalancerPath: string): string {
+  return `${loadBalancerPath} (adminPort)`;
 }
 
 /** Every whole-tree rule. All problems are reported, not only the first. */
 export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResult {
-  const errors: string[] = [];
+  const errors: Issue[] = [];
   const warnings: ModelWarning[] = [];
   const { path, quotas } = tree;
 
   const quota = (field: string, count: number, max: number, what: string) => {
     if (count > max) {
-      errors.push(fieldMessage(path, field, count, `${what} exceed the quota`, `at most ${max} (raise it with LoadBalancerProps.quotas.${field})`));
+      errors.push(issue(path, field, count, `${what} exceed the quota`, `at most ${max} (raise it with LoadBalancerProps.quotas.${field})`));
     }
   };
   quota('maxListeners', tree.listeners.length, quotas.maxListeners, 'listeners');
@@ -224,62 +223,34 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
   quota('maxUrlMaps', tree.urlMaps.length, quotas.maxUrlMaps, 'URL maps');
   for (const map of tree.urlMaps) {
     if (map.rules.length > quotas.maxRulesPerUrlMap) {
-      errors.push(fieldMessage(map.path, 'rules', map.rules.length, 'rules exceed the quota',
+      errors.push(issue(map.path, 'rules', map.rules.length, 'rules exceed the quota',
         `at most ${quotas.maxRulesPerUrlMap} per URL map (raise it with LoadBalancerProps.quotas.maxRulesPerUrlMap on ${path})`));
     }
   }
   for (const group of tree.serverGroups) {
     if (group.targets.length > quotas.maxTargetsPerServerGroup) {
-      errors.push(fieldMessage(group.path, 'targets', group.targets.length, 'targets exceed the quota',
+      errors.push(issue(group.path, 'targets', group.targets.length, 'targets exceed the quota',
         `at most ${quotas.maxTargetsPerServerGroup} per server group (raise it with LoadBalancerProps.quotas.maxTargetsPerServerGroup on ${path})`));
     }
   }
 
-  const portOwner = new Map<number, string>([[tree.adminPort, `${path} (adminPort)`]]);
+  errors.push(...checkUniquePorts(adminPortOwner(path), tree.adminPort, tree.listeners));
   for (const listener of tree.listeners) {
-    const owner = portOwner.get(listener.port);
-    if (owner !== undefined) {
-      errors.push(fieldMessage(listener.path, 'port', listener.port, `is already used by ${owner}`, 'a port unique per load balancer (listeners and adminPort)'));
-    } else {
-      portOwner.set(listener.port, listener.path);
-    }
     const backend = listener.backendService;
     if (backend.loadBalancerPath !== path) {
-      errors.push(fieldMessage(listener.path, 'backendService', backend.path, `belongs to load balancer ${backend.loadBalancerPath}`, `a backend service of ${path}`));
-    }
-    const expected = backendProtocolFor(listener.protocol);
-    if (backend.protocol !== expected) {
-      errors.push(fieldMessage(listener.path, 'backendService', backend.path,
-        `is ${withArticle(backend.protocol)} backend service behind ${withArticle(listener.protocol)} listener`,
-        `a BackendProtocol.${expected} backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)`));
+      errors.push(issue(listener.path, 'backendService', backend.path, `belongs to load balancer ${backend.loadBalancerPath}`, `a backend service of ${path}`));
     }
     if (listener.urlMap !== null) {
-      if (!isHttpListener(listener.protocol)) {
-        errors.push(fieldMessage(listener.path, 'urlMap', listener.urlMap.path, `is set on ${withArticle(listener.protocol)} listener`,
-          'a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)'));
-      }
+      errors.push(...checkListenerUrlMap(listener.path, listener.protocol, listener.urlMap.path));
       if (listener.urlMap.loadBalancerPath !== path) {
-        errors.push(fieldMessage(listener.path, 'urlMap', listener.urlMap.path, `belongs to load balancer ${listener.urlMap.loadBalancerPath}`, `a URL map of ${path}`));
+        errors.push(issue(listener.path, 'urlMap', listener.urlMap.path, `belongs to load balancer ${listener.urlMap.loadBalancerPath}`, `a URL map of ${path}`));
       }
     }
-    if (usesTls(listener.protocol) && listener.certificates.length === 0) {
-      errors.push(fieldMessage(listener.path, 'certificates', [], `are missing on ${withArticle(listener.protocol)} listener`,
-        `1..${limits.MAX_DEFAULT_CERTIFICATES} default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))`));
-    }
+    errors.push(...checkProtocolPairing(listener.path, listener.protocol, backend.path, backend.protocol));
+    errors.push(...checkListenerCertificates(listener.path, listener.protocol, listener.certificates.length));
   }
 
-  const cookieOwner = new Map<string, string>();
-  for (const backend of tree.backendServices) {
-    const name = backend.sessionPersistence?.cookieName ?? null;
-    if (name === null) continue;
-    const owner = cookieOwner.get(name);
-    if (owner !== undefined) {
-      errors.push(fieldMessage(backend.path, 'sessionPersistence.cookieName', name, `is already the session cookie of ${owner}`,
-        'a cookie name per backend service (a client routed to both would lose its target in one), or leave it out for a distinct default'));
-    } else {
-      cookieOwner.set(name, backend.path);
-    }
-  }
+  errors.push(...checkUniqueCookieNames(tree.backendServices.map((b) => ({ path: b.path, cookieName: b.sessionPersistence?.cookieName ?? null }))));
 
   const usedBackends = new Set(tree.listeners.map((l) => l.backendService.path));
   for (const l of tree.listeners) if (l.urlMap !== null) backendsUsedBy(l.urlMap).forEach((b) => usedBackends.add(b));
@@ -289,7 +260,7 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
     let positiveWeights = 0;
     for (const group of backend.serverGroups) {
       if (group.loadBalancerPath !== path) {
-        errors.push(fieldMessage(backend.path, 'serverGroups', group.path, `belongs to load balancer ${group.loadBalancerPath}`,
+        errors.push(issue(backend.path, 'serverGroups', group.path, `belongs to load balancer ${group.loadBalancerPath}`,
           `server groups of ${path} (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)`));
       }
       for (const target of group.targets) {
@@ -302,7 +273,7 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
       targetCount += ag.instances.length;
       if (ag.defaultWeight > 0) positiveWeights += ag.instances.length;
       if (ag.vpcPath !== tree.vpc.path) {
-        errors.push(fieldMessage(backend.path, 'availabilityGroups', ag.path, `is in VPC ${ag.vpcPath}`,
+        errors.push(issue(backend.path, 'availabilityGroups', ag.path, `is in VPC ${ag.vpcPath}`,
           `availability groups in the load balancer's VPC ${tree.vpc.path} (${tree.vpc.cidrBlock})`));
       }
     }
@@ -324,22 +295,17 @@ export function validateLoadBalancerTree(tree: LoadBalancerTree): ValidationResu
   return { errors: dedupe(errors), warnings };
 }
 
-function checkTargetInVpc(groupPath: string, target: TargetModel, vpc: VpcModel, cidr: ReturnType<typeof parseCidr>, lbPath: string): string[] {
+function checkTargetInVpc(groupPath: string, target: TargetModel, vpc: VpcModel, cidr: ReturnType<typeof parseCidr>, lbPath: string): Issue[] {
   if (target.instance !== null) {
     if (target.instanceVpcPath !== vpc.path) {
-      return [fieldMessage(groupPath, 'target.instance', target.instance, `is in VPC ${target.instanceVpcPath}`,
+      return [issue(groupPath, 'target.instance', target.instance, `is in VPC ${target.instanceVpcPath}`,
         `instances in the VPC of load balancer ${lbPath}: ${vpc.path} (${vpc.cidrBlock})`)];
     }
     return [];
   }
   if (cidr && !cidrContains(cidr, target.address)) {
-    return [fieldMessage(groupPath, 'target.address', target.address, `is outside the VPC ${vpc.path} of load balancer ${lbPath}`,
+    return [issue(groupPath, 'target.address', target.address, `is outside the VPC ${vpc.path} of load balancer ${lbPath}`,
       `addresses in ${vpc.cidrBlock}`)];
   }
   return [];
-}
-
-/** A server group attached to two backends of the LB would report its VPC errors twice. */
-function dedupe(messages: string[]): string[] {
-  return [...new Set(messages)];
 }

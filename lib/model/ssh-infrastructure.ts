@@ -5,7 +5,7 @@
 import { ZoneSpec } from '../placement/types';
 import { checkIntRange, isIpv4 } from './check';
 import { IntRange, PORT } from './limits';
-import { fieldMessage } from './messages';
+import { Issue, issue } from './messages';
 import { validateTopology } from './topology';
 
 /** Who keeps the LB runtime and the VMs' programs running on a host. */
@@ -131,53 +131,53 @@ export function zonesOfHosts(hosts: readonly SshHost[]): ZoneSpec[] {
 }
 
 /** Field errors of the props (construct path `path`). */
-export function validateSshInfrastructure(path: string, s: SshInfrastructureSettings): string[] {
-  const errors: string[] = [];
+export function validateSshInfrastructure(path: string, s: SshInfrastructureSettings): Issue[] {
+  const errors: Issue[] = [];
   if (!Array.isArray(s.hosts) || s.hosts.length === 0) {
-    return [fieldMessage(path, 'hosts', s.hosts, 'is empty', 'at least one host, e.g. [{ name: "h1", address: "10.20.0.11", zone: "az-1", rack: "r1" }]')];
+    return [issue(path, 'hosts', s.hosts, 'is empty', 'at least one host, e.g. [{ name: "h1", address: "10.20.0.11", zone: "az-1", rack: "r1" }]')];
   }
   const names = new Set<string>();
   const endpoints = new Map<string, string>();
   s.hosts.forEach((h, i) => {
     const at = `hosts[${i}]`;
-    if (typeof h?.name !== 'string' || !HOST_NAME.test(h.name)) errors.push(fieldMessage(path, `${at}.name`, h?.name, 'is not a valid host name', '1..63 letters, digits, ".", "_", "-", starting with a letter or digit'));
-    else if (names.has(h.name)) errors.push(fieldMessage(path, `${at}.name`, h.name, 'is declared twice', 'unique host names'));
+    if (typeof h?.name !== 'string' || !HOST_NAME.test(h.name)) errors.push(issue(path, `${at}.name`, h?.name, 'is not a valid host name', '1..63 letters, digits, ".", "_", "-", starting with a letter or digit'));
+    else if (names.has(h.name)) errors.push(issue(path, `${at}.name`, h.name, 'is declared twice', 'unique host names'));
     else names.add(h.name);
-    if (!isIpv4(h?.address)) errors.push(fieldMessage(path, `${at}.address`, h?.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address, e.g. "10.20.0.11"'));
-    else if (endpoints.has(h.address)) errors.push(fieldMessage(path, `${at}.address`, h.address, `is already the address of host "${endpoints.get(h.address)}"`, 'one host per address (its LB node or VM serves on it)'));
+    if (!isIpv4(h?.address)) errors.push(issue(path, `${at}.address`, h?.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address, e.g. "10.20.0.11"'));
+    else if (endpoints.has(h.address)) errors.push(issue(path, `${at}.address`, h.address, `is already the address of host "${endpoints.get(h.address)}"`, 'one host per address (its LB node or VM serves on it)'));
     else endpoints.set(h.address, h.name);
     if (h?.port !== undefined) errors.push(...checkIntRange(path, `${at}.port`, h.port, PORT));
-    if (h?.user !== undefined && (typeof h.user !== 'string' || !USER.test(h.user))) errors.push(fieldMessage(path, `${at}.user`, h.user, 'is not a user name', 'a POSIX user name, e.g. "root" or "deploy"'));
+    if (h?.user !== undefined && (typeof h.user !== 'string' || !USER.test(h.user))) errors.push(issue(path, `${at}.user`, h.user, 'is not a user name', 'a POSIX user name, e.g. "root" or "deploy"'));
   });
   if (errors.length === 0) {
     // Zone and rack names, and racks unique across zones, by the topology's own rule.
     const zoneErrors = validateTopology(path, zonesOfHosts(s.hosts));
-    errors.push(...zoneErrors.map((e) => e.replace(`${path}: zones`, `${path}: hosts (zone/rack) → zones`)));
+    errors.push(...zoneErrors.map((e) => (e.field.startsWith('zones') ? { ...e, field: `hosts (zone/rack) → ${e.field}` } : e)));
   }
   if (typeof s.privateKeyFile !== 'string' || s.privateKeyFile.trim() === '') {
-    errors.push(fieldMessage(path, 'privateKeyFile', s.privateKeyFile, 'is empty', 'the path of the SSH private key on the machine that runs Terraform'));
+    errors.push(issue(path, 'privateKeyFile', s.privateKeyFile, 'is empty', 'the path of the SSH private key on the machine that runs Terraform'));
   } else if (/PRIVATE KEY|\n/.test(s.privateKeyFile)) {
     // Never echo it: it may be the key itself.
-    errors.push(fieldMessage(path, 'privateKeyFile', '<redacted>', 'looks like the contents of a key, not a path', 'the path of the key file (the key must not go into the synthesized files)'));
+    errors.push(issue(path, 'privateKeyFile', '<redacted>', 'looks like the contents of a key, not a path', 'the path of the key file (the key must not go into the synthesized files)'));
   }
-  if (s.user !== undefined && (typeof s.user !== 'string' || !USER.test(s.user))) errors.push(fieldMessage(path, 'user', s.user, 'is not a user name', 'a POSIX user name, e.g. "root"'));
+  if (s.user !== undefined && (typeof s.user !== 'string' || !USER.test(s.user))) errors.push(issue(path, 'user', s.user, 'is not a user name', 'a POSIX user name, e.g. "root"'));
   if (s.port !== undefined) errors.push(...checkIntRange(path, 'port', s.port, PORT));
   if (s.installDir !== undefined) {
     const ok = typeof s.installDir === 'string' && /^\/[A-Za-z0-9._/-]+$/.test(s.installDir) && !s.installDir.split('/').includes('..') &&
       s.installDir.split('/').filter(Boolean).length >= 2;
-    if (!ok) errors.push(fieldMessage(path, 'installDir', s.installDir, 'is not allowed', 'an absolute path at least two levels deep of letters, digits, ".", "_", "-", e.g. "/opt/cdktf-alb" (destroy empties it)'));
+    if (!ok) errors.push(issue(path, 'installDir', s.installDir, 'is not allowed', 'an absolute path at least two levels deep of letters, digits, ".", "_", "-", e.g. "/opt/cdktf-alb" (destroy empties it)'));
   }
   if (s.nodeCommand !== undefined && (typeof s.nodeCommand !== 'string' || !/^[A-Za-z0-9._/+-]+$/.test(s.nodeCommand))) {
-    errors.push(fieldMessage(path, 'nodeCommand', s.nodeCommand, 'is not a program name or path', 'e.g. "node" or "/usr/local/bin/node"'));
+    errors.push(issue(path, 'nodeCommand', s.nodeCommand, 'is not a program name or path', 'e.g. "node" or "/usr/local/bin/node"'));
   }
   if (s.vmsPerHost !== undefined) errors.push(...checkIntRange(path, 'vmsPerHost', s.vmsPerHost, VMS_PER_HOST));
   if (s.supervisor !== undefined && !Object.values(HostSupervisor).includes(s.supervisor)) {
-    errors.push(fieldMessage(path, 'supervisor', s.supervisor, 'is not a HostSupervisor', 'HostSupervisor.AUTO, HostSupervisor.SYSTEMD, HostSupervisor.DAEMON'));
+    errors.push(issue(path, 'supervisor', s.supervisor, 'is not a HostSupervisor', 'HostSupervisor.AUTO, HostSupervisor.SYSTEMD, HostSupervisor.DAEMON'));
   }
   if (s.connectTimeoutSeconds !== undefined) errors.push(...checkIntRange(path, 'connectTimeoutSeconds', s.connectTimeoutSeconds, CONNECT_TIMEOUT_SECONDS, 'seconds'));
   if (s.workers !== undefined) errors.push(...checkIntRange(path, 'workers', s.workers, WORKERS));
   if (s.placementFile !== undefined && (typeof s.placementFile !== 'string' || s.placementFile.trim() === '')) {
-    errors.push(fieldMessage(path, 'placementFile', s.placementFile, 'is empty', 'a file path relative to the project directory'));
+    errors.push(issue(path, 'placementFile', s.placementFile, 'is empty', 'a file path relative to the project directory'));
   }
   return errors;
 }

@@ -1,7 +1,7 @@
 /** Virtual-server-group targets: an IP address or an instance, a port (0 = inherit) and a weight. */
 import { checkIntRange, isIpv4 } from './check';
 import * as limits from './limits';
-import { fieldMessage } from './messages';
+import { issue, Issue } from './messages';
 
 /** A VM that can be registered as an instance target (an availability-group instance). */
 export interface InstanceRef {
@@ -52,25 +52,49 @@ export interface TargetModel {
 }
 
 /**
+ * The weight rule (0..100, an integer), for a target (`target.weight`) or an availability
+ * group's instances (`defaultWeight`): the model checks props with it, lib/config/validate.ts
+ * documents, and the runtime's balancer the weights it is handed.
+ */
+export function checkWeight(where: string, field: 'target.weight' | 'defaultWeight', value: unknown): Issue[] {
+  return checkIntRange(where, field, value, limits.WEIGHT, '(0 = no new traffic)');
+}
+
+/**
+ * Target ids are unique within a backend service: health verdicts, passive-health state,
+ * session cookies and the source-IP hash ring are keyed on them. `whereOf(j)` names the j-th
+ * target in messages (a JSON pointer in a document, a position in the balancer).
+ */
+export function checkUniqueTargetIds(ids: readonly string[], whereOf: (index: number) => string, backend: string): Issue[] {
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  ids.forEach((id, j) => {
+    if (seen.has(id)) issues.push(issue(whereOf(j), '', id, `is not unique in backend service "${backend}"`, 'one target per id'));
+    seen.add(id);
+  });
+  return issues;
+}
+
+/**
  * Resolves a target; `errors` covers the fields and a duplicate address:port in the group
  * (the same server on another port is fine: reuse rule 4).
  */
-export function resolveTarget(groupPath: string, spec: TargetSpec, existing: readonly TargetModel[]): { model: TargetModel; errors: string[] } {
-  const errors: string[] = [];
+export function resolveTarget(groupPath: string, spec: TargetSpec, existing: readonly TargetModel[]): { model: TargetModel; errors: Issue[] } {
+  const errors: Issue[] = [];
   const hasAddress = spec.address !== undefined;
   const hasInstance = spec.instance !== undefined;
   if (hasAddress === hasInstance) {
-    errors.push(fieldMessage(groupPath, 'target', { address: spec.address, instance: spec.instance?.name },
+    errors.push(issue(groupPath, 'target', { address: spec.address, instance: spec.instance?.name },
       hasAddress ? 'names both an address and an instance' : 'names neither an address nor an instance',
       'exactly one of address (an IPv4 address) and instance (an AvailabilityGroup instance)'));
   }
   if (hasAddress && !isIpv4(spec.address)) {
-    errors.push(fieldMessage(groupPath, 'target.address', spec.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address in the load balancer\'s VPC, e.g. "127.0.0.1"'));
+    errors.push(issue(groupPath, 'target.address', spec.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address in the load balancer\'s VPC, e.g. "127.0.0.1"'));
   }
   const port = spec.port ?? 0;
   const weight = spec.weight ?? limits.DEFAULT_WEIGHT;
   errors.push(...checkIntRange(groupPath, 'target.port', port, limits.PORT_OR_INHERIT, '(0 = the backend service\'s port)'));
-  errors.push(...checkIntRange(groupPath, 'target.weight', weight, limits.WEIGHT, '(0 = no new traffic)'));
+  errors.push(...checkWeight(groupPath, 'target.weight', weight));
   const model: TargetModel = {
     address: hasInstance ? spec.instance!.address : (spec.address ?? ''),
     port, weight,
@@ -78,7 +102,7 @@ export function resolveTarget(groupPath: string, spec: TargetSpec, existing: rea
     instanceVpcPath: spec.instance?.vpcPath ?? null,
   };
   if (errors.length === 0 && existing.some((t) => t.address === model.address && t.port === model.port)) {
-    errors.push(fieldMessage(groupPath, 'target', `${model.address}:${model.port}`, 'is already registered in this group',
+    errors.push(issue(groupPath, 'target', `${model.address}:${model.port}`, 'is already registered in this group',
       'each address:port once per group (the same server on another port, or in another group, is fine)'));
   }
   return { model, errors };

@@ -5,9 +5,10 @@
  * lib/routing, shared with the runtime.
  */
 import { checkEnum, checkIntRange, isHostname, isIpv4 } from './check';
-import { BackendProtocol, RedirectProtocol } from './enums';
+import { BackendProtocol, ListenerProtocol, RedirectProtocol } from './enums';
+import { isHttpListener } from './listener';
 import * as limits from './limits';
-import { fieldMessage, withArticle } from './messages';
+import { issue, Issue, withArticle } from './messages';
 import { MAX_HOST_PATTERN_LENGTH, MAX_PATH_PATTERN_LENGTH, normalisedRuleKey, parseHostPattern, parsePathPattern, HostKind, PathKind } from '../routing/patterns';
 
 /** Where a redirect sends the client; fields left out keep the request's value. */
@@ -232,22 +233,22 @@ function stars(text: string): number {
   return text.split('*').length - 1;
 }
 
-function checkHeaderRules(path: string, field: string, rules: HeaderRules | undefined): { model: HeaderRulesModel | null; errors: string[] } {
+function checkHeaderRules(path: string, field: string, rules: HeaderRules | undefined): { model: HeaderRulesModel | null; errors: Issue[] } {
   if (rules === undefined) return { model: null, errors: [] };
-  const errors: string[] = [];
+  const errors: Issue[] = [];
   const set = Object.entries(rules.set ?? {});
   const remove = rules.remove ?? [];
   const checkName = (f: string, name: string) => {
     if (typeof name !== 'string' || !TOKEN.test(name) || name.length > limits.RULE_HEADER_NAME_MAX_LENGTH) {
-      errors.push(fieldMessage(path, f, name, 'is not a header field name', `1..${limits.RULE_HEADER_NAME_MAX_LENGTH} token characters, e.g. "X-Env"`));
+      errors.push(issue(path, f, name, 'is not a header field name', `1..${limits.RULE_HEADER_NAME_MAX_LENGTH} token characters, e.g. "X-Env"`));
     } else if (isReservedHeaderName(name)) {
-      errors.push(fieldMessage(path, f, name, 'is a reserved header name', `any header field name ${RESERVED_LIST}`));
+      errors.push(issue(path, f, name, 'is a reserved header name', `any header field name ${RESERVED_LIST}`));
     }
   };
   for (const [name, value] of set) {
     checkName(`${field}.set`, name);
     if (typeof value !== 'string' || !FIELD_VALUE.test(value) || value.length > limits.RULE_HEADER_VALUE_MAX_LENGTH) {
-      errors.push(fieldMessage(path, `${field}.set.${name}`, value, 'is not a header field value',
+      errors.push(issue(path, `${field}.set.${name}`, value, 'is not a header field value',
         `0..${limits.RULE_HEADER_VALUE_MAX_LENGTH} visible ASCII characters and spaces, no line breaks`));
     }
   }
@@ -255,17 +256,17 @@ function checkHeaderRules(path: string, field: string, rules: HeaderRules | unde
   for (const name of remove) {
     checkName(`${field}.remove`, name);
     if (typeof name === 'string' && setNames.has(name.toLowerCase())) {
-      errors.push(fieldMessage(path, `${field}.remove`, name, 'is also set', 'a name either in set (which replaces it) or in remove'));
+      errors.push(issue(path, `${field}.remove`, name, 'is also set', 'a name either in set (which replaces it) or in remove'));
     }
   }
   if (set.length === 0 && remove.length === 0) {
-    errors.push(fieldMessage(path, field, rules, 'sets and removes nothing', 'at least one field in set or remove (or leave it out)'));
+    errors.push(issue(path, field, rules, 'sets and removes nothing', 'at least one field in set or remove (or leave it out)'));
   }
   return { model: { set: set.map(([n, v]) => [n, v] as const), remove: [...remove] }, errors };
 }
 
-function checkRedirect(path: string, field: string, r: RedirectOptions): { model: RedirectModel; errors: string[] } {
-  const errors: string[] = [];
+function checkRedirect(path: string, field: string, r: RedirectOptions): { model: RedirectModel; errors: Issue[] } {
+  const errors: Issue[] = [];
   const model: RedirectModel = {
     protocol: r.protocol ?? null,
     host: r.host ?? null,
@@ -275,27 +276,30 @@ function checkRedirect(path: string, field: string, r: RedirectOptions): { model
     statusCode: r.statusCode ?? limits.DEFAULT_REDIRECT_STATUS_CODE,
   };
   if (model.protocol === null && model.host === null && model.port === null && model.path === null && model.query === null) {
-    errors.push(fieldMessage(path, field, r, 'changes nothing (it would redirect to the same URL)',
+    errors.push(issue(path, field, r, 'changes nothing (it would redirect to the same URL)',
       'at least one of protocol, host, port, path, query'));
   }
   if (model.protocol !== null) errors.push(...checkEnum(path, `${field}.protocol`, model.protocol, Object.values(RedirectProtocol), 'RedirectProtocol'));
   if (model.host !== null && !(typeof model.host === 'string' && model.host.length <= MAX_HOST_PATTERN_LENGTH && (isIpv4(model.host) || isHostname(model.host)))) {
-    errors.push(fieldMessage(path, `${field}.host`, model.host, 'is not a host name', `a host name or IPv4 address without port, at most ${MAX_HOST_PATTERN_LENGTH} characters`));
+    errors.push(issue(path, `${field}.host`, model.host, 'is not a host name', `a host name or IPv4 address without port, at most ${MAX_HOST_PATTERN_LENGTH} characters`));
   }
   if (model.port !== null) errors.push(...checkIntRange(path, `${field}.port`, model.port, limits.PORT));
   if (model.path !== null && !(typeof model.path === 'string' && model.path.length <= limits.REDIRECT_PART_MAX_LENGTH && URL_PATH.test(model.path) && stars(model.path) === 0)) {
-    errors.push(fieldMessage(path, `${field}.path`, model.path, 'is not a path', `"/" followed by URL path characters, at most ${limits.REDIRECT_PART_MAX_LENGTH} characters`));
+    errors.push(issue(path, `${field}.path`, model.path, 'is not a path', `"/" followed by URL path characters, at most ${limits.REDIRECT_PART_MAX_LENGTH} characters`));
   }
   if (model.query !== null && !(typeof model.query === 'string' && model.query.length <= limits.REDIRECT_PART_MAX_LENGTH && URL_QUERY.test(model.query) && !model.query.startsWith('?') && stars(model.query) === 0)) {
-    errors.push(fieldMessage(path, `${field}.query`, model.query, 'is not a query string', `URL query characters without a leading "?", at most ${limits.REDIRECT_PART_MAX_LENGTH} characters`));
+    errors.push(issue(path, `${field}.query`, model.query, 'is not a query string', `URL query characters without a leading "?", at most ${limits.REDIRECT_PART_MAX_LENGTH} characters`));
   }
   if (!limits.REDIRECT_STATUS_CODES.includes(model.statusCode)) {
-    errors.push(fieldMessage(path, `${field}.statusCode`, model.statusCode, 'is not a redirect status', limits.REDIRECT_STATUS_CODES.join(', ')));
+    errors.push(issue(path, `${field}.statusCode`, model.statusCode, 'is not a redirect status', limits.REDIRECT_STATUS_CODES.join(', ')));
   }
   return { model, errors };
 }
 
-function checkFixedResponse(path: string, field: string, f: FixedResponseOptions): { model: FixedResponseModel; errors: string[] } {
+/** Statuses whose responses carry no body (RFC 9110 §15.3.5, §15.4.5). */
+export const BODYLESS_STATUS: readonly number[] = [204, 304];
+
+function checkFixedResponse(path: string, field: string, f: FixedResponseOptions): { model: FixedResponseModel; errors: Issue[] } {
   const model: FixedResponseModel = {
     statusCode: f.statusCode,
     contentType: f.contentType ?? limits.DEFAULT_FIXED_RESPONSE_CONTENT_TYPE,
@@ -303,92 +307,136 @@ function checkFixedResponse(path: string, field: string, f: FixedResponseOptions
   };
   const errors = checkIntRange(path, `${field}.statusCode`, model.statusCode, limits.FIXED_RESPONSE_STATUS);
   if (typeof model.contentType !== 'string' || !MEDIA_TYPE.test(model.contentType)) {
-    errors.push(fieldMessage(path, `${field}.contentType`, model.contentType, 'is not a media type', 'e.g. "text/plain", "application/json; charset=utf-8"'));
+    errors.push(issue(path, `${field}.contentType`, model.contentType, 'is not a media type', 'e.g. "text/plain", "application/json; charset=utf-8"'));
   }
-  if (typeof model.body !== 'string' || model.body.length > limits.FIXED_RESPONSE_BODY_MAX_LENGTH) {
-    errors.push(fieldMessage(path, `${field}.body`, typeof model.body === 'string' ? `<${model.body.length} characters>` : model.body,
+  if (BODYLESS_STATUS.includes(model.statusCode) && model.body !== '') {
+    errors.push(issue(path, `${field}.body`, model.body, `is set on a ${model.statusCode} response`, `no body with ${BODYLESS_STATUS.join(' or ')} (HTTP forbids one)`));
+  } else if (typeof model.body !== 'string' || model.body.length > limits.FIXED_RESPONSE_BODY_MAX_LENGTH) {
+    errors.push(issue(path, `${field}.body`, typeof model.body === 'string' ? `<${model.body.length} characters>` : model.body,
       'is too long', `at most ${limits.FIXED_RESPONSE_BODY_MAX_LENGTH} characters`));
   }
   return { model, errors };
 }
 
-function checkRewrite(path: string, field: string, r: RewriteOptions, hostKind: HostKind | null, pathKind: PathKind | null): { model: RewriteModel; errors: string[] } {
-  const errors: string[] = [];
+function checkRewrite(path: string, field: string, r: RewriteOptions, hostKind: HostKind | null, pathKind: PathKind | null): { model: RewriteModel; errors: Issue[] } {
+  const errors: Issue[] = [];
   const model: RewriteModel = { host: r.host ?? null, path: r.path ?? null, query: r.query ?? null };
   if (model.host === null && model.path === null && model.query === null) {
-    errors.push(fieldMessage(path, field, r, 'rewrites nothing', 'at least one of host, path, query (or leave it out)'));
+    errors.push(issue(path, field, r, 'rewrites nothing', 'at least one of host, path, query (or leave it out)'));
   }
   if (model.host !== null) {
     const h = model.host;
     const literal = typeof h === 'string' ? h.replace('*', 'x') : '';
     if (typeof h !== 'string' || h.length > MAX_HOST_PATTERN_LENGTH || stars(h) > 1 || !(isIpv4(literal) || isHostname(literal))) {
-      errors.push(fieldMessage(path, `${field}.host`, h, 'is not a host name', `a host name, at most ${MAX_HOST_PATTERN_LENGTH} characters, with at most one "*"`));
+      errors.push(issue(path, `${field}.host`, h, 'is not a host name', `a host name, at most ${MAX_HOST_PATTERN_LENGTH} characters, with at most one "*"`));
     } else if (stars(h) === 1 && (hostKind === null || hostKind === HostKind.EXACT || hostKind === HostKind.ANY)) {
-      errors.push(fieldMessage(path, `${field}.host`, h, 'carries a "*" but the rule\'s host has none', 'a "*" only with a "*.suffix" or "prefix.*" host'));
+      errors.push(issue(path, `${field}.host`, h, 'carries a "*" but the rule\'s host has none', 'a "*" only with a "*.suffix" or "prefix.*" host'));
     }
   }
   if (model.path !== null) {
     const p = model.path;
     if (typeof p !== 'string' || p.length > MAX_PATH_PATTERN_LENGTH || !URL_PATH.test(p) || stars(p) > 1) {
-      errors.push(fieldMessage(path, `${field}.path`, p, 'is not a path', `"/" followed by URL path characters, at most ${MAX_PATH_PATTERN_LENGTH} characters, with at most one "*"`));
+      errors.push(issue(path, `${field}.path`, p, 'is not a path', `"/" followed by URL path characters, at most ${MAX_PATH_PATTERN_LENGTH} characters, with at most one "*"`));
     } else if (stars(p) === 1 && pathKind !== PathKind.PREFIX) {
-      errors.push(fieldMessage(path, `${field}.path`, p, 'carries a "*" but the rule\'s path is exact', 'a "*" only with a prefix path ("/old/*")'));
+      errors.push(issue(path, `${field}.path`, p, 'carries a "*" but the rule\'s path is exact', 'a "*" only with a prefix path ("/old/*")'));
     }
   }
   if (model.query !== null) {
     const q = model.query;
     if (typeof q !== 'string' || q.length > limits.REDIRECT_PART_MAX_LENGTH || !URL_QUERY.test(q) || q.startsWith('?') || stars(q) > 1) {
-      errors.push(fieldMessage(path, `${field}.query`, q, 'is not a query string',
+      errors.push(issue(path, `${field}.query`, q, 'is not a query string',
         `URL query characters without a leading "?", at most ${limits.REDIRECT_PART_MAX_LENGTH} characters, with at most one "*" (the request's query)`));
     }
   }
   return { model, errors };
 }
 
-function checkBackendRef(path: string, field: string, b: BackendRef, loadBalancerPath: string): string[] {
-  const errors: string[] = [];
+function checkBackendRef(path: string, field: string, b: BackendRef, loadBalancerPath: string): Issue[] {
+  const errors: Issue[] = [];
   if (b.loadBalancerPath !== loadBalancerPath) {
-    errors.push(fieldMessage(path, field, b.path, `belongs to load balancer ${b.loadBalancerPath}`, `a backend service of ${loadBalancerPath}`));
+    errors.push(issue(path, field, b.path, `belongs to load balancer ${b.loadBalancerPath}`, `a backend service of ${loadBalancerPath}`));
   }
   if (b.protocol !== BackendProtocol.HTTP) {
-    errors.push(fieldMessage(path, field, b.path, `is ${withArticle(b.protocol)} backend service`, 'a BackendProtocol.HTTP backend service (rules serve HTTP/HTTPS listeners)'));
+    errors.push(issue(path, field, b.path, `is ${withArticle(b.protocol)} backend service`, 'a BackendProtocol.HTTP backend service (rules serve HTTP/HTTPS listeners)'));
   }
   return errors;
+}
+
+/** A rule's identity and route, as props and config documents both carry them. */
+export interface RuleRoute {
+  readonly name: string;
+  readonly host: string | null;
+  readonly path: string | null;
+}
+
+/**
+ * The route rules of one rule: its id unique in its map, host and path patterns that parse,
+ * and no earlier rule (`earlier`) with the same host and path. Checks construct props at synth
+ * and every document a node loads (lib/config/validate.ts), with the same lines.
+ */
+export function checkRuleRoute(mapPath: string, name: string, host: string | null, route: string | null, earlier: readonly RuleRoute[]): Issue[] {
+  const f = `rules.${name}`;
+  const errors: Issue[] = [];
+  if (earlier.some((r) => r.name === name)) {
+    errors.push(issue(mapPath, 'rules', name, 'is already a rule of this URL map', 'a rule id unique within its URL map'));
+  }
+  const parsedHost = parseHostPattern(host);
+  if (typeof parsedHost === 'string') {
+    errors.push(issue(mapPath, `${f}.host`, host, parsedHost,
+      `an exact host, "*.suffix" or "prefix.*" (no bare "*"), at most ${MAX_HOST_PATTERN_LENGTH} characters; leave it out for every host`));
+  }
+  const parsedPath = parsePathPattern(route);
+  if (typeof parsedPath === 'string') {
+    errors.push(issue(mapPath, `${f}.path`, route, parsedPath,
+      `"/" then URL path characters, exact or with one trailing "*", at most ${MAX_PATH_PATTERN_LENGTH} characters`));
+  }
+  if (typeof parsedHost !== 'string' && typeof parsedPath !== 'string') {
+    const key = normalisedRuleKey(parsedHost, parsedPath);
+    const twin = earlier.find((r) => {
+      const h = parseHostPattern(r.host);
+      const p = parsePathPattern(r.path);
+      return typeof h !== 'string' && typeof p !== 'string' && normalisedRuleKey(h, p) === key;
+    });
+    if (twin !== undefined) {
+      errors.push(issue(mapPath, `${f}.host+path`, `${host ?? '(any host)'} ${route ?? '/*'}`,
+        `is already matched by rule ${twin.name}`, 'one rule per host and path in a URL map'));
+    }
+  }
+  return errors;
+}
+
+/** A mirror must be another backend than the one the rule forwards to (`forwardPath`, null for other actions). */
+export function checkMirrorTarget(mapPath: string, name: string, mirrorPath: string, forwardPath: string | null): Issue[] {
+  if (forwardPath !== mirrorPath) return [];
+  return [issue(mapPath, `rules.${name}.mirror`, mirrorPath, 'is the backend service the rule forwards to',
+    'another backend service (a mirror receives a copy of what the forward target gets)')];
+}
+
+/** Rewrite, request headers and mirror act on what is forwarded: on forward rules only (`value` undefined when unset). */
+export function checkForwardOnly(mapPath: string, name: string, actionKind: string, field: 'rewrite' | 'requestHeaders' | 'mirror', value: unknown): Issue[] {
+  if (value === undefined || actionKind === 'forward') return [];
+  return [issue(mapPath, `rules.${name}.${field}`, value, `is set on a ${actionKind} rule`,
+    `${field} on RuleAction.forward rules only (nothing is forwarded otherwise)`)];
+}
+
+/** URL maps serve HTTP and HTTPS listeners only (for the tree and documents alike). */
+export function checkListenerUrlMap(listenerPath: string, protocol: ListenerProtocol, urlMapPath: string): Issue[] {
+  if (isHttpListener(protocol)) return [];
+  return [issue(listenerPath, 'urlMap', urlMapPath, `is set on ${withArticle(protocol)} listener`,
+    'a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)')];
 }
 
 /**
  * Resolves one rule and checks it against itself and against the rules already in its map
  * (`existing`): every problem is listed.
  */
-export function resolveUrlMapRule(spec: UrlMapRuleSpec, existing: readonly UrlMapRuleModel[]): { model: UrlMapRuleModel; errors: string[] } {
+export function resolveUrlMapRule(spec: UrlMapRuleSpec, existing: readonly UrlMapRuleModel[]): { model: UrlMapRuleModel; errors: Issue[] } {
   const path = spec.mapPath;
   const f = `rules.${spec.name}`;
-  const errors: string[] = [];
-  if (existing.some((r) => r.name === spec.name)) {
-    errors.push(fieldMessage(path, 'rules', spec.name, 'is already a rule of this URL map', 'a rule id unique within its URL map'));
-  }
+  const errors: Issue[] = [];
+  errors.push(...checkRuleRoute(path, spec.name, spec.host ?? null, spec.path ?? null, existing));
   const host = parseHostPattern(spec.host);
-  if (typeof host === 'string') {
-    errors.push(fieldMessage(path, `${f}.host`, spec.host, host,
-      `an exact host, "*.suffix" or "prefix.*" (no bare "*"), at most ${MAX_HOST_PATTERN_LENGTH} characters; leave it out for every host`));
-  }
   const route = parsePathPattern(spec.path);
-  if (typeof route === 'string') {
-    errors.push(fieldMessage(path, `${f}.path`, spec.path, route,
-      `"/" then URL path characters, exact or with one trailing "*", at most ${MAX_PATH_PATTERN_LENGTH} characters`));
-  }
-  if (typeof host !== 'string' && typeof route !== 'string') {
-    const key = normalisedRuleKey(host, route);
-    const twin = existing.find((r) => {
-      const h = parseHostPattern(r.host);
-      const p = parsePathPattern(r.path);
-      return typeof h !== 'string' && typeof p !== 'string' && normalisedRuleKey(h, p) === key;
-    });
-    if (twin !== undefined) {
-      errors.push(fieldMessage(path, `${f}.host+path`, `${spec.host ?? '(any host)'} ${spec.path ?? '/*'}`,
-        `is already matched by rule ${twin.name}`, 'one rule per host and path in a URL map'));
-    }
-  }
 
   const a = spec.action;
   let action: RuleActionModel;
@@ -404,15 +452,9 @@ export function resolveUrlMapRule(spec: UrlMapRuleSpec, existing: readonly UrlMa
     errors.push(...r.errors);
     action = { kind: 'fixedResponse', fixedResponse: r.model };
   }
-  const forwardOnly = (field: string, value: unknown) => {
-    if (value !== undefined && a.kind !== 'forward') {
-      errors.push(fieldMessage(path, `${f}.${field}`, field === 'mirror' ? (value as BackendRef).path : value,
-        `is set on a ${a.kind} rule`, `${field} on RuleAction.forward rules only (nothing is forwarded otherwise)`));
-    }
-  };
-  forwardOnly('rewrite', spec.rewrite);
-  forwardOnly('requestHeaders', spec.requestHeaders);
-  forwardOnly('mirror', spec.mirror);
+  errors.push(...checkForwardOnly(path, spec.name, a.kind, 'rewrite', spec.rewrite));
+  errors.push(...checkForwardOnly(path, spec.name, a.kind, 'requestHeaders', spec.requestHeaders));
+  errors.push(...checkForwardOnly(path, spec.name, a.kind, 'mirror', spec.mirror?.path));
 
   let rewrite: RewriteModel | null = null;
   if (spec.rewrite !== undefined) {
@@ -428,10 +470,7 @@ export function resolveUrlMapRule(spec: UrlMapRuleSpec, existing: readonly UrlMa
   if (spec.mirror !== undefined) {
     mirrorBackendPath = spec.mirror.path;
     errors.push(...checkBackendRef(path, `${f}.mirror`, spec.mirror, spec.loadBalancerPath));
-    if (a.kind === 'forward' && a.backend.path === spec.mirror.path) {
-      errors.push(fieldMessage(path, `${f}.mirror`, spec.mirror.path, 'is the backend service the rule forwards to',
-        'another backend service (a mirror receives a copy of what the forward target gets)'));
-    }
+    errors.push(...checkMirrorTarget(path, spec.name, spec.mirror.path, a.kind === 'forward' ? a.backend.path : null));
   }
   return {
     model: {

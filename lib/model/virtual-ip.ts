@@ -4,7 +4,7 @@
  */
 import { checkIntRange, cidrContains, isIpv4, parseCidr } from './check';
 import { IntRange } from './limits';
-import { fieldMessage } from './messages';
+import { Issue, issue } from './messages';
 
 /** The LB's virtual IP (VRRP). */
 export interface VirtualIp {
@@ -43,15 +43,15 @@ export function defaultVirtualRouterId(lbId: string): number {
 }
 
 /** Field errors of a vip prop of the LB at `path` in a VPC of `vpcCidr`. */
-export function validateVirtualIp(path: string, vip: VirtualIp, vpcCidr: string): string[] {
-  const errors: string[] = [];
+export function validateVirtualIp(path: string, vip: VirtualIp, vpcCidr: string): Issue[] {
+  const errors: Issue[] = [];
   if (!isIpv4(vip?.address)) {
-    errors.push(fieldMessage(path, 'vip.address', vip?.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address inside the VPC'));
+    errors.push(issue(path, 'vip.address', vip?.address, 'is not an IPv4 address', 'a dotted-quad IPv4 address inside the VPC'));
   } else {
     const cidr = parseCidr(vpcCidr);
     if (cidr !== undefined) {
       if (!cidrContains(cidr, vip.address)) {
-        errors.push(fieldMessage(path, 'vip.address', vip.address, `is outside the VPC ${vpcCidr}`, `an address inside ${vpcCidr}`));
+        errors.push(issue(path, 'vip.address', vip.address, `is outside the VPC ${vpcCidr}`, `an address inside ${vpcCidr}`));
       }
     }
   }
@@ -59,11 +59,11 @@ export function validateVirtualIp(path: string, vip: VirtualIp, vpcCidr: string)
   if (vip?.advertisementIntervalMs !== undefined) {
     errors.push(...checkIntRange(path, 'vip.advertisementIntervalMs', vip.advertisementIntervalMs, ADVERTISEMENT_INTERVAL_MS, 'ms'));
     if (Number.isInteger(vip.advertisementIntervalMs) && vip.advertisementIntervalMs % 10 !== 0) {
-      errors.push(fieldMessage(path, 'vip.advertisementIntervalMs', vip.advertisementIntervalMs, 'is not a whole number of centiseconds', 'a multiple of 10 ms (VRRPv3 counts centiseconds)'));
+      errors.push(issue(path, 'vip.advertisementIntervalMs', vip.advertisementIntervalMs, 'is not a whole number of centiseconds', 'a multiple of 10 ms (VRRPv3 counts centiseconds)'));
     }
   }
   if (vip?.interface !== undefined && (typeof vip.interface !== 'string' || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(vip.interface))) {
-    errors.push(fieldMessage(path, 'vip.interface', vip.interface, 'is not an interface name', '1..15 letters, digits, "_", ".", ":", "@", "-", e.g. "eth0"'));
+    errors.push(issue(path, 'vip.interface', vip.interface, 'is not an interface name', '1..15 letters, digits, "_", ".", ":", "@", "-", e.g. "eth0"'));
   }
   return errors;
 }

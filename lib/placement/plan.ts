@@ -35,6 +35,8 @@
  * With `previous`, a VM that stays in its rack keeps its previous address even if a rack
  * before it was removed (the index octet keeps addresses unique regardless).
  */
+import { issue, IssueError } from '../model/messages';
+import { NAME_ALLOWED, NAME_PATTERN, validateTopology, validateZoneSelection } from '../model/topology';
 import { PlacedGroup, PlacedVm, PlacementGroup, VmRole, ZoneSpec } from './types';
 
 export type { PlacedGroup } from './types';
@@ -45,47 +47,32 @@ export const MAX_RACKS_PER_ZONE = 9;
 export const MAX_VMS_PER_GROUP = 254;
 export const MAX_GROUPS = 254;
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const NAME_ALLOWED = '1..63 letters, digits, ".", "_", "-", starting with a letter or digit';
-
-/** A placement request that cannot be satisfied or is malformed. */
-export class PlacementError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A placement request that cannot be satisfied or is malformed; carries the issue(s). */
+export class PlacementError extends IssueError {
+  constructor(issues: ConstructorParameters<typeof IssueError>[0]) {
+    super(issues);
     this.name = 'PlacementError';
   }
 }
 
 function fail(where: string, field: string, value: unknown, problem: string, allowed: string): never {
-  throw new PlacementError(`${where}: ${field} ${JSON.stringify(value)} ${problem} (allowed: ${allowed})`);
+  throw new PlacementError([issue(where, field, value, problem, allowed)]);
 }
 
-/** Throws a PlacementError for a topology the planner cannot use. */
+/**
+ * Throws a PlacementError for a topology the planner cannot use: the topology rules of the
+ * model (lib/model/topology.ts: names, uniqueness, racks per zone), then the address scheme's limits.
+ */
 export function checkTopology(topology: readonly ZoneSpec[]): void {
-  if (!Array.isArray(topology) || topology.length === 0) {
-    fail('topology', 'zones', topology, 'is empty', 'at least one zone with at least one rack');
-  }
+  const issues = validateTopology('topology', topology);
+  if (issues.length > 0) throw new PlacementError(issues);
   if (topology.length > MAX_ZONES) {
     fail('topology', 'zones', topology.map((z) => z.name), `has ${topology.length} zones`, `at most ${MAX_ZONES} zones (address scheme)`);
   }
-  const zones = new Set<string>();
-  const racks = new Map<string, string>();
   topology.forEach((zone, i) => {
-    if (typeof zone?.name !== 'string' || !NAME.test(zone.name)) fail('topology', `zones[${i}].name`, zone?.name, 'is not a valid zone name', NAME_ALLOWED);
-    if (zones.has(zone.name)) fail('topology', `zones[${i}].name`, zone.name, 'is declared twice', 'unique zone names');
-    zones.add(zone.name);
-    if (!Array.isArray(zone.racks) || zone.racks.length === 0) {
-      fail('topology', `zone "${zone.name}" racks`, zone.racks, 'is empty', 'at least one rack per zone');
-    }
     if (zone.racks.length > MAX_RACKS_PER_ZONE) {
-      fail('topology', `zone "${zone.name}" racks`, zone.racks, `has ${zone.racks.length} racks`, `at most ${MAX_RACKS_PER_ZONE} racks per zone (address scheme)`);
+      fail('topology', `zones[${i}].racks`, zone.racks, `has ${zone.racks.length} racks`, `at most ${MAX_RACKS_PER_ZONE} racks per zone (address scheme)`);
     }
-    zone.racks.forEach((rack: string, j: number) => {
-      if (typeof rack !== 'string' || !NAME.test(rack)) fail('topology', `zone "${zone.name}" racks[${j}]`, rack, 'is not a valid rack name', NAME_ALLOWED);
-      const owner = racks.get(rack);
-      if (owner !== undefined) fail('topology', `zone "${zone.name}" racks[${j}]`, rack, `is already a rack of zone "${owner}"`, 'rack names unique across all zones');
-      racks.set(rack, zone.name);
-    });
   });
 }
 
@@ -104,17 +91,9 @@ function groupZones(topology: readonly ZoneSpec[], group: PlacementGroup): { zon
   const where = `placement group "${group.name}"`;
   const all = topology.map((zone, position) => ({ zone, position }));
   if (group.zones === undefined) return all;
-  if (!Array.isArray(group.zones) || group.zones.length === 0) {
-    fail(where, 'zones', group.zones, 'is empty', 'leave it out for all zones, or list some of: ' + topology.map((z) => z.name).join(', '));
-  }
-  const seen = new Set<string>();
-  for (const name of group.zones) {
-    if (!topology.some((z) => z.name === name)) {
-      fail(where, 'zones', name, 'is a zone the infrastructure lacks', 'zones of the infrastructure: ' + topology.map((z) => z.name).join(', '));
-    }
-    if (seen.has(name)) fail(where, 'zones', name, 'is listed twice', 'each zone once');
-    seen.add(name);
-  }
+  const issues = validateZoneSelection(where, 'zones', group.zones, topology.map((z) => z.name));
+  if (issues.length > 0) throw new PlacementError(issues);
+  const seen = new Set<string>(group.zones);
   return all.filter(({ zone }) => seen.has(zone.name));
 }
 
@@ -160,7 +139,7 @@ export function planGroup(
   rackLoad?: ReadonlyMap<string, number>,
 ): PlacedVm[] {
   checkTopology(topology);
-  if (typeof group?.name !== 'string' || !NAME.test(group.name)) fail('placement group', 'name', group?.name, 'is not a valid group name', NAME_ALLOWED);
+  if (typeof group?.name !== 'string' || !NAME_PATTERN.test(group.name)) fail('placement group', 'name', group?.name, 'is not a valid group name', NAME_ALLOWED);
   const where = `placement group "${group.name}"`;
   if (group.role !== VmRole.LB_NODE && group.role !== VmRole.AG_VM) fail(where, 'role', group.role, 'is unknown', `"${VmRole.LB_NODE}" or "${VmRole.AG_VM}"`);
   if (new Set(existingGroupNames).size !== existingGroupNames.length) {

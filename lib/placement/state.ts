@@ -5,6 +5,7 @@
  * `<stateDir>/placement.json` once the VMs of that deploy exist, and the next synth reads it
  * back as StablePlacement's `previous`. Pure data and a parser with clear errors; no fs.
  */
+import { issue, IssueError, MISSING } from '../model/messages';
 import { PlacedGroup, PlacedVm, VmRole } from './types';
 
 export const PLACEMENT_STATE_VERSION = 1;
@@ -28,8 +29,8 @@ export function placementState(infrastructure: string, groups: readonly PlacedGr
   };
 }
 
-function need(ok: boolean, where: string, value: unknown, allowed: string): void {
-  if (!ok) throw new Error(`${where} ${JSON.stringify(value)} is invalid (allowed: ${allowed})`);
+function need(ok: boolean, where: string, field: string, value: unknown, allowed: string): void {
+  if (!ok) throw new IssueError([issue(where, field, value, 'is invalid', allowed)]);
 }
 
 /** Parses and checks a placement record; `source` names the file in messages. */
@@ -38,24 +39,25 @@ export function parsePlacementState(text: string, source: string): PlacementStat
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source}: not JSON: ${(e as Error).message} (delete the file to place from scratch; running VMs may then be renumbered)`);
+    throw new IssueError([issue(source, '', MISSING, `is not JSON: ${(e as Error).message}`,
+      'a placement record as a deploy writes it (delete the file to place from scratch; running VMs may then be renumbered)')]);
   }
-  need(typeof doc === 'object' && doc !== null && !Array.isArray(doc), source, doc === null ? null : typeof doc, 'an object');
-  need(doc.placementVersion === PLACEMENT_STATE_VERSION, `${source}: placementVersion`, doc.placementVersion, String(PLACEMENT_STATE_VERSION));
-  need(typeof doc.infrastructure === 'string', `${source}: infrastructure`, doc.infrastructure, 'a construct path');
-  need(Array.isArray(doc.groups), `${source}: groups`, doc.groups, 'an array of { name, ordinal, vms }');
+  need(typeof doc === 'object' && doc !== null && !Array.isArray(doc), source, '', doc === null ? null : typeof doc, 'an object');
+  need(doc.placementVersion === PLACEMENT_STATE_VERSION, source, 'placementVersion', doc.placementVersion, String(PLACEMENT_STATE_VERSION));
+  need(typeof doc.infrastructure === 'string', source, 'infrastructure', doc.infrastructure, 'a construct path');
+  need(Array.isArray(doc.groups), source, 'groups', doc.groups, 'an array of { name, ordinal, vms }');
   doc.groups.forEach((g: any, i: number) => {
-    const where = `${source}: groups[${i}]`;
-    need(typeof g?.name === 'string' && g.name !== '', `${where}.name`, g?.name, 'a group name');
-    need(Number.isInteger(g.ordinal), `${where}.ordinal`, g.ordinal, 'an integer');
-    need(Array.isArray(g.vms), `${where}.vms`, g.vms, 'an array of placed VMs');
+    const where = `groups[${i}]`;
+    need(typeof g?.name === 'string' && g.name !== '', source, `${where}.name`, g?.name, 'a group name');
+    need(Number.isInteger(g.ordinal), source, `${where}.ordinal`, g.ordinal, 'an integer');
+    need(Array.isArray(g.vms), source, `${where}.vms`, g.vms, 'an array of placed VMs');
     g.vms.forEach((vm: any, j: number) => {
       for (const field of ['name', 'group', 'zone', 'rack', 'address']) {
-        need(typeof vm?.[field] === 'string', `${where}.vms[${j}].${field}`, vm?.[field], 'a string');
+        need(typeof vm?.[field] === 'string', source, `${where}.vms[${j}].${field}`, vm?.[field], 'a string');
       }
-      need(vm.group === g.name, `${where}.vms[${j}].group`, vm.group, `"${g.name}" (the group it is recorded under)`);
-      need(Number.isInteger(vm.index) && vm.index >= 0, `${where}.vms[${j}].index`, vm.index, 'an integer >= 0');
-      need(vm.role === VmRole.LB_NODE || vm.role === VmRole.AG_VM, `${where}.vms[${j}].role`, vm.role, `"${VmRole.LB_NODE}" or "${VmRole.AG_VM}"`);
+      need(vm.group === g.name, source, `${where}.vms[${j}].group`, vm.group, `"${g.name}" (the group it is recorded under)`);
+      need(Number.isInteger(vm.index) && vm.index >= 0, source, `${where}.vms[${j}].index`, vm.index, 'an integer >= 0');
+      need(vm.role === VmRole.LB_NODE || vm.role === VmRole.AG_VM, source, `${where}.vms[${j}].role`, vm.role, `"${VmRole.LB_NODE}" or "${VmRole.AG_VM}"`);
     });
   });
   return {

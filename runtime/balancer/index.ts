@@ -1,8 +1,12 @@
 /**
  * Balancer factory: turns a backend's targets into peers and an algorithm name into the
- * matching Balancer. Adding an algorithm = one new file + one case below.
+ * matching Balancer. Adding an algorithm: one new file behind Balancer, one case below, and
+ * its name in the Algorithm enum (lib/model/enums.ts) and the contract's AlgorithmName
+ * (lib/config/types.ts; then `npm run gen:schema`) — see docs/algorithms.md.
  */
 import { AlgorithmName, TargetConfig } from '../../lib/config/types';
+import { IssueError } from '../../lib/model/messages';
+import { checkUniqueTargetIds, checkWeight } from '../../lib/model/target';
 import { Balancer, Peer } from './types';
 import { SmoothWeightedRoundRobin } from './round-robin';
 import { WeightedLeastConnections } from './least-connections';
@@ -14,19 +18,17 @@ export { WeightedLeastConnections } from './least-connections';
 export { SourceIpHash, hashClientIp, POINTS_PER_WEIGHT } from './source-ip-hash';
 
 /** Creates one mutable Peer per target, in config order, all available and idle. */
-export function createPeers(targets: TargetConfig[]): Peer[] {
-  const seen = new Set<string>();
+export function createPeers(targets: TargetConfig[], backendId = 'unnamed'): Peer[] {
+  // The model's id rule, as at config load: a balancer may be handed targets nobody validated.
+  const duplicates = checkUniqueTargetIds(targets.map((t) => t.id), (j) => `target #${j}`, backendId);
+  if (duplicates.length > 0) throw new IssueError(duplicates);
   return targets.map((t, index) => {
     if (typeof t.id !== 'string' || t.id.length === 0) {
       throw new Error(`target #${index} (${t.address}:${t.port}): id must be a non-empty string, got ${JSON.stringify(t.id)}`);
     }
-    if (seen.has(t.id)) {
-      throw new Error(`target #${index}: id ${JSON.stringify(t.id)} is used by two targets of the backend; ids must be unique`);
-    }
-    seen.add(t.id);
-    if (!Number.isInteger(t.weight) || t.weight < 0 || t.weight > 100) {
-      throw new Error(`target ${t.id}: weight must be an integer 0..100, got ${JSON.stringify(t.weight)}`);
-    }
+    // The model's weight rule, as at synth and at config load: a balancer may be handed targets nobody validated.
+    const weightIssues = checkWeight(t.source?.path ?? t.id, t.source?.kind === 'availabilityGroup' ? 'defaultWeight' : 'target.weight', t.weight);
+    if (weightIssues.length > 0) throw new IssueError(weightIssues);
     if (!Number.isInteger(t.port) || t.port < 1 || t.port > 65535) {
       throw new Error(`target ${t.id}: port must be an integer 1..65535, got ${JSON.stringify(t.port)}`);
     }

@@ -1,13 +1,15 @@
 /**
- * Reads a config file and decides whether this runtime may serve it: JSON syntax, the schema
- * version, the JSON Schema, then the semantic checks. Every issue found is reported at once so
- * a user fixes a document in one pass.
+ * Reads a config file and decides whether this runtime may serve it: JSON syntax, then the
+ * shared validator (lib/config/validate.ts: schema version, JSON Schema, references and the
+ * model's rules, as at synth), then what only this node can check (./semantic.ts). Every
+ * issue found is reported at once so a user fixes a document in one pass.
  */
 import * as fs from 'fs';
-import { LbConfig, LB_CONFIG_SCHEMA_VERSION } from '../../lib/config/types';
-import { ConfigError, ConfigIssue } from './issues';
-import { configHash } from './hash';
-import { schemaIssues } from './schema';
+import { LbConfig } from '../../lib/config/types';
+import { validateLbConfig } from '../../lib/config/validate';
+import { issue, Issue, MISSING } from '../../lib/model/messages';
+import { ConfigError } from './issues';
+import { sha256Hex as configHash } from '../../lib/config/hash';
 import { nodeIssues, semanticIssues } from './semantic';
 
 export interface LoadedConfig {
@@ -29,7 +31,7 @@ export function loadConfigFile(file: string, options: LoadOptions = {}): LoadedC
   try {
     bytes = fs.readFileSync(file);
   } catch (err) {
-    throw new ConfigError(file, [{ path: '/', message: `cannot read config file: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [issue(file, '', MISSING, `cannot read config file: ${(err as Error).message}`, 'a readable LB config file')]);
   }
   return loadConfigBytes(bytes, file, options);
 }
@@ -44,7 +46,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(file, [{ path: '/', message: `not valid JSON: ${(err as Error).message}` }]);
+    throw new ConfigError(file, [issue(file, '', MISSING, `is not valid JSON: ${(err as Error).message}`, 'an LB config document as synth writes it')]);
   }
   const issues = checkDocument(doc, options);
   if (issues.length) throw new ConfigError(file, issues);
@@ -52,26 +54,9 @@ export function parseConfig(text: string, file: string, options: LoadOptions = {
 }
 
 /** All issues of a parsed document; empty when a node may serve it. */
-export function checkDocument(doc: unknown, options: LoadOptions = {}): ConfigIssue[] {
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return [{ path: '/', message: 'config must be a JSON object', value: Array.isArray(doc) ? 'array' : doc,
-      allowed: 'an LB config object' }];
-  }
-  // The version gate comes first: a document of another version may fail the schema in many
-  // confusing ways, and the one useful message is that this runtime does not speak it.
-  const version = (doc as { schemaVersion?: unknown }).schemaVersion;
-  if (version !== LB_CONFIG_SCHEMA_VERSION) {
-    return [{
-      path: '/schemaVersion',
-      message: version === undefined
-        ? `schemaVersion missing; this runtime understands schemaVersion ${LB_CONFIG_SCHEMA_VERSION}`
-        : `unsupported schemaVersion ${JSON.stringify(version)}; this runtime understands schemaVersion ${LB_CONFIG_SCHEMA_VERSION}`,
-      value: version ?? null,
-      allowed: String(LB_CONFIG_SCHEMA_VERSION),
-    }];
-  }
-  const schema = schemaIssues(doc);
-  if (schema.length) return schema;
+export function checkDocument(doc: unknown, options: LoadOptions = {}): Issue[] {
+  const shared = validateLbConfig(doc);
+  if (shared.length) return shared;
   const config = doc as LbConfig;
   const issues = semanticIssues(config);
   if (options.node !== undefined) issues.push(...nodeIssues(config, options.node));

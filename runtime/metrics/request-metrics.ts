@@ -37,6 +37,8 @@ export class RequestMetrics {
   private readonly listeners = new Map<string, ListenerSeries>();
   // `listener\u0000rule` → [listener, rule, requests]: only requests a URL-map rule matched.
   private readonly rules = new Map<string, [string, string, number]>();
+  // `listener\u0000backend\u0000outcome` → [listener, backend, outcome, copies]
+  private readonly mirrors = new Map<string, [string, string, string, number]>();
 
   requestDone(listenerId: string, backendId: string, targetId: string | null, status: number, upstreamMs: number,
     ruleId: string | null = null): void {
@@ -58,6 +60,13 @@ export class RequestMetrics {
     const r = this.rules.get(key);
     if (r === undefined) this.rules.set(key, [listenerId, ruleId, 1]);
     else r[2]++;
+  }
+
+  mirrorCopy(listenerId: string, backendId: string, outcome: string): void {
+    const key = `${listenerId}\u0000${backendId}\u0000${outcome}`;
+    const m = this.mirrors.get(key);
+    if (m === undefined) this.mirrors.set(key, [listenerId, backendId, outcome, 1]);
+    else m[3]++;
   }
 
   connectionOpened(listenerId: string): void {
@@ -102,7 +111,10 @@ export class RequestMetrics {
     }
     const rules: unknown[] = [];
     for (const [listener, rule, value] of this.rules.values()) rules.push({ labels: { listener, rule }, value });
+    const mirrors: unknown[] = [];
+    for (const [listener, backend, outcome, value] of this.mirrors.values()) mirrors.push({ labels: { listener, backend, outcome }, value });
     return [
+      metric('alb_mirror_copies_total', 'counter', 'Mirror copies by listener, mirror backend and outcome (completed, failed, dropped at the in-flight bound or with no target, skipped_body)', mirrors),
       metric('alb_rule_requests_total', 'counter', 'Requests a URL-map rule matched, by listener and rule (`<URL map id>/<rule id>`)', rules),
       metric('alb_requests_total', 'counter', 'HTTP requests answered and TCP connections closed, by listener, backend service and target', requests),
       metric('alb_responses_total', 'counter', 'Responses by status code (0: client gone before a response, or a TCP connection)', responses),

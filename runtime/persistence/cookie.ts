@@ -25,6 +25,8 @@
  */
 import { createHmac } from 'node:crypto';
 import { SessionPersistenceConfig } from '../../lib/config/types';
+import { checkCookieTimeout } from '../../lib/model/backend-service';
+import { IssueError } from '../../lib/model/messages';
 import { findCookie } from './cookie-header';
 import { PrefixedHmac } from './hmac';
 
@@ -59,9 +61,8 @@ export class StickyCookie {
     if (typeof cfg.cookieName !== 'string' || !COOKIE_NAME.test(cfg.cookieName)) {
       throw new Error(`backend ${backendId}: sessionPersistence.cookieName must be an RFC 6265 token (letters, digits, !#$%&'*+-.^_\`|~), got ${JSON.stringify(cfg.cookieName)}`);
     }
-    if (!Number.isInteger(cfg.cookieTimeoutSeconds) || cfg.cookieTimeoutSeconds < 0 || cfg.cookieTimeoutSeconds > 86400) {
-      throw new Error(`backend ${backendId}: sessionPersistence.cookieTimeoutSeconds must be an integer 0..86400, got ${JSON.stringify(cfg.cookieTimeoutSeconds)}`);
-    }
+    const timeoutIssues = checkCookieTimeout(`backend ${backendId}`, cfg.cookieTimeoutSeconds);
+    if (timeoutIssues.length > 0) throw new IssueError(timeoutIssues);
     this.cookieName = cfg.cookieName;
     this.timeoutSeconds = cfg.cookieTimeoutSeconds;
     const secret = Buffer.from(secretHex, 'hex');

@@ -30,7 +30,7 @@ export class BackendPool {
 
   constructor(backend: BackendServiceConfig, cookieSecret: string) {
     this.config = backend;
-    this.peers = createPeers(backend.targets);
+    this.peers = createPeers(backend.targets, backend.id);
     this.balancer = createBalancer(backend.algorithm, this.peers);
     this.peers.forEach((p) => this.indexById.set(p.id, p.index));
     this.healthy = new Uint8Array(this.peers.length).fill(1);

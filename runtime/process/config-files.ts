@@ -10,7 +10,7 @@
  * secret), not the user's config file, which may be rewritten or renamed (staged → config)
  * at any time. Files of configs that are no longer current are removed after each reload.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -67,7 +67,7 @@ export class ConfigFiles {
 /** Worker side: reads the file and checks it is the document the primary validated. */
 export function readConfigFile(ref: ConfigFileRef): unknown {
   const bytes = fs.readFileSync(ref.file);
-  const hash = createHash('sha256').update(bytes).digest('hex');
+  const hash = sha256Hex(bytes);
   if (hash !== ref.hash) {
     throw new Error(`config file ${ref.file} changed before this worker read it (sha256 ${hash}, expected ${ref.hash})`);
   }

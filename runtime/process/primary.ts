@@ -10,7 +10,7 @@ import { LbConfig } from '../../lib/config/types';
 import { AdminServer, startAdminServer } from '../admin/server';
 import { readAdminToken } from '../admin/token';
 import { buildStatus, ReloadOutcome } from '../admin/status';
-import { configHash } from '../config/hash';
+import { sha256Hex as configHash } from '../../lib/config/hash';
 import { ConfigError, formatIssues } from '../config/issues';
 import { loadConfigBytes, loadConfigFile, LoadedConfig } from '../config/load';
 import { createDataPlane } from '../dataplane';

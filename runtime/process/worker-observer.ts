@@ -2,7 +2,7 @@
  * The DataPlaneObserver of one worker: feeds metrics and the access log, counts requests and
  * hands passive failures to whoever runs the health view (the primary, over IPC).
  */
-import { DataPlaneObserver } from '../dataplane-types';
+import { DataPlaneObserver, MirrorOutcome } from '../dataplane-types';
 import { AccessLog } from '../log/access-log';
 import { RequestMetrics } from '../metrics/request-metrics';
 
@@ -22,6 +22,10 @@ export class WorkerObserver implements DataPlaneObserver {
     if (this.accessLog !== null) {
       this.accessLog.write(listenerId, backendId, targetId, status, durationMs, upstreamMs, method, url, clientIp, ruleId);
     }
+  }
+
+  mirrorCopy(listenerId: string, backendId: string, outcome: MirrorOutcome): void {
+    this.metrics.mirrorCopy(listenerId, backendId, outcome);
   }
 
   connectionOpened(listenerId: string): void {

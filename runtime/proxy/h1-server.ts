@@ -168,7 +168,12 @@ export class ClientConnection implements BodyFlow {
   /** An upgrade request whose head was just parsed: onData hands the socket over. */
   private pendingUpgrade: ClientRequest | null = null;
 
-  constructor(readonly server: HttpConnections, readonly socket: net.Socket) {
+  /**
+   * `pending`: bytes already read from the socket that are its next request (a socket given
+   * back after a refused upgrade, paused, possibly with more bytes in its stream buffer);
+   * such a socket is read through 'data' events, so nothing already read is skipped.
+   */
+  constructor(readonly server: HttpConnections, readonly socket: net.Socket, pending: Buffer | null = null) {
     this.parser = allocParser(this, server.settings.maxHeaderBytes);
     this.clientIp = normaliseIp(socket.remoteAddress);
     this.clientPort = socket.remotePort ?? 0;
@@ -176,7 +181,7 @@ export class ClientConnection implements BodyFlow {
     // Like node:http: the native stream feeds llhttp directly (no Buffer, no 'data' event per
     // read); the parser reports each read through onExecute. Sockets without a stream handle
     // of their own fall back to 'data' events.
-    const handle = consumableHandle(socket);
+    const handle = pending === null ? consumableHandle(socket) : null;
     if (handle !== null) {
       handle._consumed = true;
       this.handle = handle;
@@ -187,6 +192,10 @@ export class ClientConnection implements BodyFlow {
     socket.on('end', () => this.onEnd());
     socket.on('drain', () => this.onDrain());
     socket.on('close', () => this.onClose());
+    if (pending !== null) {
+      if (pending.length > 0) socket.unshift(pending);
+      socket.resume();
+    }
   }
 
   /** The LB address the client reached (a getsockname syscall: only asked when needed). */
@@ -646,10 +655,13 @@ export class HttpConnections {
     this.interval = sweepInterval(settings);
   }
 
-  /** Serves HTTP on an accepted (and, for HTTPS, handshaken) socket. */
-  attach(socket: net.Socket, overLimit: boolean): ClientConnection {
+  /**
+   * Serves HTTP on an accepted (and, for HTTPS, handshaken) socket, or on one given back
+   * after a refused upgrade with the bytes read after its head (`pending`).
+   */
+  attach(socket: net.Socket, overLimit: boolean, pending: Buffer | null = null): ClientConnection {
     this.clock = performance.now();
-    const conn = new ClientConnection(this, socket);
+    const conn = new ClientConnection(this, socket, pending);
     conn.overLimit = overLimit;
     this.open.add(conn);
     if (this.sweep === null) this.startSweep();

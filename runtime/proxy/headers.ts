@@ -33,11 +33,12 @@ export interface HeaderPlan {
    */
   readonly owned: ReadonlySet<string>;
   /**
-   * `NAME=` of the LB's session cookie when persistence is on, else null: the LB's cookie is
-   * removed from the Cookie header sent to the target (HAProxy `indirect`): it is the LB's
-   * business, not the application's.
+   * `NAME=` of every session cookie of the LB (one per backend service with persistence), or
+   * null when there is none: the LB's cookies are removed from the Cookie header sent to the
+   * target (HAProxy `indirect`): they are the LB's business, not the application's — also the
+   * cookie of another backend service a URL map sent the same client to.
    */
-  readonly stickyPrefix: string | null;
+  readonly stickyPrefixes: readonly string[] | null;
   /**
    * `special[name.length]` is 1 when a field name of that length could be one this plan acts
    * on (hop-by-hop, Host, X-Forwarded-*, Cookie): every other name is forwarded without
@@ -64,7 +65,7 @@ function mayBeSpecial(filter: Uint8Array, length: number): boolean {
 const RESPONSE_SPECIAL = lengthFilter([...HOP_BY_HOP, 'cache-control']);
 
 export function buildHeaderPlan(scheme: 'http' | 'https', listenerPort: number,
-  fwd: ForwardedHeadersConfig, stickyCookieName: string | null): HeaderPlan {
+  fwd: ForwardedHeadersConfig, stickyCookieNames: readonly string[]): HeaderPlan {
   const owned = new Set<string>();
   if (fwd.proto) owned.add('x-forwarded-proto');
   if (fwd.port) owned.add('x-forwarded-port');
@@ -79,7 +80,7 @@ export function buildHeaderPlan(scheme: 'http' | 'https', listenerPort: number,
     lbIp: fwd.lbIp,
     clientPort: fwd.clientPort,
     owned,
-    stickyPrefix: stickyCookieName === null ? null : `${stickyCookieName}=`,
+    stickyPrefixes: stickyCookieNames.length === 0 ? null : stickyCookieNames.map((n) => `${n}=`),
     special,
   };
 }
@@ -166,8 +167,8 @@ export function upstreamRequestHeaders(raw: readonly string[], plan: HeaderPlan,
     }
     if (lower === 'host') host = raw[i + 1];
     if (plan.owned.size !== 0 && plan.owned.has(lower)) continue;
-    if (plan.stickyPrefix !== null && lower === 'cookie' && raw[i + 1].includes(plan.stickyPrefix)) {
-      const rest = withoutCookie(raw[i + 1], plan.stickyPrefix);
+    if (plan.stickyPrefixes !== null && lower === 'cookie' && includesAny(raw[i + 1], plan.stickyPrefixes)) {
+      const rest = withoutCookies(raw[i + 1], plan.stickyPrefixes);
       if (rest !== '') out.push(name, rest);
       continue;
     }
@@ -183,13 +184,23 @@ export function upstreamRequestHeaders(raw: readonly string[], plan: HeaderPlan,
   return out;
 }
 
-/** A Cookie header value without the pairs named by `prefix` (`NAME=`). */
-function withoutCookie(value: string, prefix: string): string {
+function includesAny(value: string, parts: readonly string[]): boolean {
+  for (let i = 0; i < parts.length; i++) if (value.includes(parts[i])) return true;
+  return false;
+}
+
+function startsWithAny(value: string, prefixes: readonly string[]): boolean {
+  for (let i = 0; i < prefixes.length; i++) if (value.startsWith(prefixes[i])) return true;
+  return false;
+}
+
+/** A Cookie header value without the pairs named by `prefixes` (`NAME=`). */
+function withoutCookies(value: string, prefixes: readonly string[]): string {
   const pairs = value.split(';');
   let out = '';
   for (let i = 0; i < pairs.length; i++) {
     const p = pairs[i].trim();
-    if (p === '' || p.startsWith(prefix)) continue;
+    if (p === '' || startsWithAny(p, prefixes)) continue;
     out = out === '' ? p : `${out}; ${p}`;
   }
   return out;

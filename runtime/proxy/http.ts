@@ -24,7 +24,7 @@ import { RuleKind, RuleRuntime } from './url-map';
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Sends a local answer; `close` ends the connection after it. */
-export function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
+function sendLocal(req: ClientRequest, a: LocalAnswer, close: boolean, hsts: string | null): void {
   if (req.headersSent) {
     req.destroy();
     return;

@@ -12,6 +12,7 @@
  * persistence, retries or passive health.
  */
 import type { Peer } from '../balancer/types';
+import type { DataPlaneObserver } from '../dataplane-types';
 import type { UpstreamHandler, UpstreamRequest } from './h1-upstream';
 import type { BackendRuntime } from './routes';
 
@@ -40,18 +41,11 @@ class MirrorCopy implements UpstreamHandler {
   }
 }
 
+/** Each copy's outcome goes to the observer: `alb_mirror_copies_total{listener,backend,outcome}`. */
 export class MirrorTarget {
   inflight = 0;
-  /** Counters of this worker, for tests and /status. */
-  sent = 0;
-  completed = 0;
-  failed = 0;
-  /** Dropped because MAX_MIRROR_INFLIGHT copies were in flight or no target was available. */
-  dropped = 0;
-  /** Not copied because the request had a body. */
-  skippedWithBody = 0;
 
-  constructor(readonly backend: BackendRuntime) {}
+  constructor(readonly backend: BackendRuntime, private readonly listenerId: string, private readonly observer: DataPlaneObserver) {}
 
   /**
    * Sends a copy of a request head (never its body). `headers` is the list sent to the
@@ -59,21 +53,17 @@ export class MirrorTarget {
    */
   send(method: string, path: string, headers: readonly string[], hasBody: boolean, clientIp: string): void {
     if (hasBody) {
-      this.skippedWithBody++;
+      this.observer.mirrorCopy(this.listenerId, this.backend.id, 'skipped_body');
       return;
     }
-    if (this.inflight >= MAX_MIRROR_INFLIGHT) {
-      this.dropped++;
-      return;
-    }
+    // Dropped, never queued: when MAX_MIRROR_INFLIGHT copies are out or no target is available.
     const backend = this.backend;
-    const peer = backend.pool.pick(clientIp, null);
+    const peer = this.inflight >= MAX_MIRROR_INFLIGHT ? null : backend.pool.pick(clientIp, null);
     if (peer === null) {
-      this.dropped++;
+      this.observer.mirrorCopy(this.listenerId, backend.id, 'dropped');
       return;
     }
     this.inflight++;
-    this.sent++;
     const request: UpstreamRequest = { method, path, headers: headers as string[], body: null, timeoutMs: backend.responseTimeoutMs };
     backend.upstreams[peer.index].dispatch(request, new MirrorCopy(this, peer));
   }
@@ -81,7 +71,7 @@ export class MirrorTarget {
   /** @internal from MirrorCopy */
   done(peer: Peer, ok: boolean): void {
     this.inflight--;
-    if (ok) this.completed++; else this.failed++;
     this.backend.pool.release(peer);
+    this.observer.mirrorCopy(this.listenerId, this.backend.id, ok ? 'completed' : 'failed');
   }
 }

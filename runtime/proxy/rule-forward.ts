@@ -4,25 +4,9 @@
  * requests a rule matched; the template work is precomputed in ./url-map.ts.
  */
 import { hostCapture, pathCapture, requestHost } from '../../lib/routing/patterns';
-import type { CompiledRewrite, HeaderEdits, RuleRuntime } from './url-map';
+import { applyHeaderEdits } from './header-edits';
+import type { CompiledRewrite, RuleRuntime } from './url-map';
 import { hostHeader, splitTarget } from './url-map';
-
-/**
- * Removes the fields `edits` drops from a flat [name, value, ...] list, in place, then appends
- * the ones it sets.
- */
-export function applyHeaderEdits(headers: string[], edits: HeaderEdits): void {
-  let w = 0;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i];
-    if (name.length < 256 && edits.lengths[name.length] === 1 && edits.drop.has(name.toLowerCase())) continue;
-    headers[w++] = name;
-    headers[w++] = headers[i + 1];
-  }
-  headers.length = w;
-  const set = edits.set;
-  for (let i = 0; i < set.length; i++) headers.push(set[i]);
-}
 
 /**
  * The request target after a rule's rewrite: `*` in the path template is what the rule's

@@ -50,9 +50,7 @@ function contextOptions(listenerPath: string, certs: readonly CertificateFiles[]
 }
 
 export function buildTlsMaterial(listenerPath: string, tls: TlsConfig): TlsMaterial {
-  if (tls.defaultCertificates.length === 0) {
-    throw new Error(`listener ${listenerPath}: a TLS listener needs at least one default certificate`);
-  }
+  // The data plane checked the listener with the model's certificate rule before calling this.
   const defaults = contextOptions(listenerPath, tls.defaultCertificates, tls);
   const exact = new Map<string, SecureContext>();
   const wildcard = new Map<string, SecureContext>();

@@ -7,17 +7,22 @@
  * most one read plus the socket's buffer) until the target has answered 101: before that they
  * are not the new protocol's bytes but possibly a second HTTP request, and a target that
  * refuses the upgrade would read them as one — past this proxy's checks (request smuggling).
- * On a refusal they are dropped with the connection.
+ * On a refusal the answer is relayed to its end and the connection goes on as HTTP/1.1: the
+ * held bytes are parsed as the client's next request, through every check (./h1-server.ts);
+ * it closes instead when either side did not keep the connection alive.
  */
 import type { Socket } from 'node:net';
 import type { DataPlaneObserver } from '../dataplane-types';
-import { admissionRefusal, ANSWERS, LocalAnswer, stickyPeer } from './admission';
+import { admissionRefusal, ANSWERS, stickyPeer } from './admission';
 import { connectToTarget } from './connect';
 import type { ClientRequest } from './h1-response';
 import { upstreamRequestHeaders } from './headers';
 import type { ListenerState } from './routes';
 import { HTTPParser } from './llhttp';
+import { ruleAnswerBytes } from './rule-answers';
+import { forwardHeaders, forwardTarget } from './rule-forward';
 import { joinSockets } from './tunnel';
+import { RuleKind } from './url-map';
 
 function swallow(): void { /* torn down by 'close' */ }
 
@@ -27,19 +32,27 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
   // Nothing more is read from the client until the target said 101 (see the module comment).
   client.pause();
   const route = state.route;
-  const backend = route.backend;
+  // Forwarding rules apply to upgrades as to any request (a deny rule must not be bypassed).
+  const rule = route.urlMap === null ? null : route.urlMap.select(req);
+  const ruleId = rule === null ? null : rule.id;
+  const backend = rule === null || rule.backend === null ? route.backend : rule.backend;
+  const plan = rule === null || rule.plan === null ? route.plan! : rule.plan;
   const start = performance.now();
   const conn = req.conn;
   const clientIp = conn.clientIp;
   const method = req.method;
   const url = req.url;
-  const refuse = (a: LocalAnswer): void => {
+  const refuse = (a: { readonly status: number; readonly raw: Buffer }): void => {
     client.end(a.raw);
     client.destroySoon();
-    observer.requestDone(route.listenerId, backend.id, null, a.status, performance.now() - start, 0, method, url, clientIp);
+    observer.requestDone(route.listenerId, backend.id, null, a.status, performance.now() - start, 0, method, url, clientIp, ruleId);
   };
   const local = admissionRefusal(route, req);
   if (local !== null) return refuse(local);
+  if (rule !== null && rule.kind !== RuleKind.FORWARD) {
+    const answer = ruleAnswerBytes(route, req, rule);
+    return refuse({ status: answer.status, raw: answer.bytes });
+  }
   connectToTarget(backend, observer, clientIp, stickyPeer(backend, req), (failure, upstream, peer) => {
     if (failure !== null || upstream === null || peer === null) {
       if (failure === 'NO_TARGET') refuse(ANSWERS.allDown);
@@ -51,20 +64,26 @@ export function handleUpgrade(state: ListenerState, observer: DataPlaneObserver,
     if (client.destroyed) {
       upstream.destroy();
       backend.pool.release(peer);
-      observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp);
+      observer.requestDone(route.listenerId, backend.id, peer.id, 0, performance.now() - start, upstreamMs, method, url, clientIp, ruleId);
       return;
     }
-    const headers = upstreamRequestHeaders(req.rawHeaders, route.plan!, clientIp, conn.clientPort,
-      route.plan!.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
-    let text = `${method} ${url} HTTP/1.1\r\n`;
+    const headers = upstreamRequestHeaders(req.rawHeaders, plan, clientIp, conn.clientPort,
+      plan.lbIp ? conn.localIp : '', req.upgrade === null || req.upgrade === '' ? 'websocket' : req.upgrade);
+    if (rule !== null) forwardHeaders(rule, headers, req.rawHeaders);
+    let text = `${method} ${rule === null ? url : forwardTarget(rule, url)} HTTP/1.1\r\n`;
     for (let i = 0; i < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
     text += '\r\n';
     upstream.write(text, 'latin1');
     const finished = (status: number): void => {
       backend.pool.release(peer);
-      observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp);
+      observer.requestDone(route.listenerId, backend.id, peer.id, status, performance.now() - start, upstreamMs, method, url, clientIp, ruleId);
     };
-    awaitStatusLine(client, upstream, head, route.listener.idleTimeoutMs, finished);
+    const refused = (status: number, reusable: boolean): void => {
+      finished(status);
+      if (reusable && req.clientKeepAlive && !conn.server.draining && !client.destroyed) conn.server.attach(client, conn.overLimit, head);
+      else client.end();
+    };
+    awaitStatusLine(client, upstream, head, route.listener.idleTimeoutMs, finished, refused);
   });
 }
 
@@ -79,7 +98,7 @@ const STATUS_PREFIX = 12;
  * WebSocket/h2c smuggling trick).
  */
 function awaitStatusLine(client: Socket, upstream: Socket, head: Buffer, idleMs: number,
-  finished: (status: number) => void): void {
+  finished: (status: number) => void, refused: (status: number, reusable: boolean) => void): void {
   let seen: Buffer = Buffer.alloc(0);
   upstream.setTimeout(idleMs, () => upstream.destroy());
   // While waiting: either side closing ends the attempt (the client is told nothing more).
@@ -112,13 +131,16 @@ function awaitStatusLine(client: Socket, upstream: Socket, head: Buffer, idleMs:
       joinSockets(client, upstream, idleMs, () => finished(101));
       return;
     }
-    // Refused upgrade: relay the answer, then close; the client is not heard any more.
-    client.removeAllListeners('data');
-    client.on('data', discard);
-    client.resume();
-    client.once('close', () => upstream.destroy());
-    upstream.on('error', () => client.destroy());
-    relayRefusal(client, upstream, seen, finished);
+    // Refused upgrade: relay the answer; the client stays paused meanwhile.
+    const onClientClose = (): void => { upstream.destroy(); };
+    const onUpstreamError = (): void => { client.destroy(); };
+    client.once('close', onClientClose);
+    upstream.on('error', onUpstreamError);
+    relayRefusal(client, upstream, seen, (status, reusable) => {
+      client.removeListener('close', onClientClose);
+      upstream.removeListener('error', onUpstreamError);
+      refused(status, reusable);
+    });
   };
   upstream.on('data', onData);
 }
@@ -129,36 +151,43 @@ const MAX_REFUSAL_HEAD = 16 * 1024;
 /**
  * Relays a non-101 answer as it arrives, with the target's response parsed alongside (llhttp,
  * strict) to find its end whatever the framing (Content-Length, chunked, close-delimited);
- * then both connections close. A malformed answer ends the relay there.
+ * then the target connection closes. `done` hears whether the client connection may go on:
+ * the answer ended by its own framing and did not ask to close. A malformed answer ends the
+ * relay there (not reusable).
  */
-function relayRefusal(client: Socket, upstream: Socket, first: Buffer, finished: (status: number) => void): void {
+function relayRefusal(client: Socket, upstream: Socket, first: Buffer,
+  done: (status: number, reusable: boolean) => void): void {
   const status = Number(first.toString('latin1', 9, 12)) || 502;
   const parser = new HTTPParser();
   parser.initialize(HTTPParser.RESPONSE, {}, MAX_REFUSAL_HEAD, HTTPParser.kLenientNone);
   let ended = false;
-  let done = false;
+  let keepAlive = false;
+  let over = false;
+  parser[HTTPParser.kOnHeadersComplete] = (_major: number, _minor: number, _headers: unknown, _method: unknown,
+    _url: unknown, _status: unknown, _text: unknown, _upgrade: unknown, shouldKeepAlive: boolean): number => {
+    keepAlive = shouldKeepAlive;
+    return 0;
+  };
   parser[HTTPParser.kOnMessageComplete] = (): void => { ended = true; };
   const complete = (): void => {
-    if (done) return;
-    done = true;
+    if (over) return;
+    over = true;
     parser.close();
     upstream.destroy();
-    client.end();
-    finished(status);
+    done(status, ended && keepAlive);
   };
   const take = (chunk: Buffer): void => {
-    if (done) return;
+    if (over) return;
     client.write(chunk);
     const ret = parser.execute(chunk);
     if (ended || typeof ret !== 'number') complete();
   };
   upstream.on('data', take);
   upstream.once('close', () => {
-    if (!done) parser.finish();
+    if (!over) parser.finish();
     complete();
   });
   take(first);
   upstream.resume();
 }
 
-function discard(): void { /* bytes after a refused upgrade are dropped on purpose */ }

@@ -5,26 +5,18 @@
  * the redirect's constant parts, header edits as lower-case name sets. A reload builds a new
  * table and swaps it with the route, so a request keeps the table it started with.
  */
-import type { HeaderRulesConfig, ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
+import type { ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
+import { BODYLESS_STATUS } from '../../lib/model/url-map';
 import { UrlMatcher } from '../../lib/routing/matcher';
 import { HostPattern, PathPattern, requestHost } from '../../lib/routing/patterns';
+import type { DataPlaneObserver } from '../dataplane-types';
 import type { ClientRequest } from './h1-response';
 import { buildHeaderPlan, HeaderPlan } from './headers';
-import { applyHeaderEdits } from './rule-forward';
+import { applyHeaderEdits, HeaderEdits, headerEdits } from './header-edits';
 import { MirrorTarget } from './mirror';
 import type { BackendRuntime } from './routes';
 
 export enum RuleKind { FORWARD = 0, REDIRECT = 1, FIXED = 2 }
-
-/** Header fields a rule sets or removes, ready for the per-request filter. */
-export interface HeaderEdits {
-  /** Lower-case names to drop (removed ones and the ones `set` replaces). */
-  readonly drop: ReadonlySet<string>;
-  /** `lengths[n]` is 1 when a dropped name has n characters: most fields skip the lower-casing. */
-  readonly lengths: Uint8Array;
-  /** Flat [name, value, ...] list appended after the filter. */
-  readonly set: readonly string[];
-}
 
 export interface CompiledRedirect {
   readonly status: number;
@@ -67,20 +59,6 @@ export interface RuleRuntime {
 
 export const DEFAULT_PORT: Record<string, string> = { http: '80', https: '443' };
 
-function headerEdits(rules: HeaderRulesConfig | null): HeaderEdits | null {
-  if (rules === null) return null;
-  const drop = new Set<string>();
-  const set: string[] = [];
-  for (const name of rules.remove) drop.add(name.toLowerCase());
-  for (const f of rules.set) {
-    drop.add(f.name.toLowerCase());
-    set.push(f.name, f.value);
-  }
-  const lengths = new Uint8Array(256);
-  for (const n of drop) if (n.length < 256) lengths[n.length] = 1;
-  return { drop, lengths, set };
-}
-
 function compileRedirect(r: NonNullable<UrlMapRuleConfig['action']['redirect']>): CompiledRedirect {
   const scheme = r.protocol === null ? null : r.protocol.toLowerCase();
   let port: string | null = null;
@@ -94,7 +72,8 @@ function compileRedirect(r: NonNullable<UrlMapRuleConfig['action']['redirect']>)
 }
 
 function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: HostPattern, pathPattern: PathPattern,
-  listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, mirrors: Map<string, MirrorTarget>): RuleRuntime {
+  listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, mirrors: Map<string, MirrorTarget>,
+  stickyCookieNames: readonly string[], observer: DataPlaneObserver): RuleRuntime {
   const a = rule.action;
   const scheme = listener.protocol === 'HTTPS' ? 'https' : 'http';
   let backend: BackendRuntime | null = null;
@@ -105,22 +84,23 @@ function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: Hos
   const responseEdits = headerEdits(rule.responseHeaders);
   if (a.type === 'forward') {
     backend = backends.get(a.backendService as string) as BackendRuntime;
-    plan = buildHeaderPlan(scheme, listener.port, backend.config.forwardedHeaders,
-      backend.sticky === null ? null : backend.sticky.cookieName);
+    plan = buildHeaderPlan(scheme, listener.port, backend.config.forwardedHeaders, stickyCookieNames);
   } else if (a.type === 'redirect') {
     kind = RuleKind.REDIRECT;
   } else {
     kind = RuleKind.FIXED;
     const f = a.fixedResponse as NonNullable<typeof a.fixedResponse>;
-    fixedBody = Buffer.from(f.body, 'utf8');
-    fixedHeaders = ['content-type', f.contentType, 'content-length', String(fixedBody.length)];
+    // 204 and 304 carry neither a body nor its length (the model refuses a body on them).
+    const bodyless = BODYLESS_STATUS.includes(f.statusCode);
+    fixedBody = bodyless ? Buffer.alloc(0) : Buffer.from(f.body, 'utf8');
+    fixedHeaders = bodyless ? [] : ['content-type', f.contentType, 'content-length', String(fixedBody.length)];
     if (responseEdits !== null) applyHeaderEdits(fixedHeaders, responseEdits);
   }
   let mirror: MirrorTarget | null = null;
   if (rule.mirror !== null) {
     mirror = mirrors.get(rule.mirror) ?? null;
     if (mirror === null) {
-      mirror = new MirrorTarget(backends.get(rule.mirror) as BackendRuntime);
+      mirror = new MirrorTarget(backends.get(rule.mirror) as BackendRuntime, listener.id, observer);
       mirrors.set(rule.mirror, mirror);
     }
   }
@@ -157,12 +137,14 @@ export class UrlMapTable {
   /** The longest response timeout of the backends the rules forward to. */
   readonly maxResponseTimeoutMs: number;
 
-  constructor(map: UrlMapConfig, listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>) {
+  /** @param stickyCookieNames every session cookie name of the LB (kept from targets) */
+  constructor(map: UrlMapConfig, listener: ListenerConfig, backends: ReadonlyMap<string, BackendRuntime>, stickyCookieNames: readonly string[],
+    observer: DataPlaneObserver) {
     // One mirror target (and in-flight bound) per mirror backend of this listener's map.
     const mirrors = new Map<string, MirrorTarget>();
     this.matcher = new UrlMatcher(map.rules);
     const matcher = this.matcher;
-    this.rules = map.rules.map((r, i) => compileRule(map, r, matcher.hostPatterns[i], matcher.pathPatterns[i], listener, backends, mirrors));
+    this.rules = map.rules.map((r, i) => compileRule(map, r, matcher.hostPatterns[i], matcher.pathPatterns[i], listener, backends, mirrors, stickyCookieNames, observer));
     let max = 0;
     for (const r of this.rules) if (r.backend !== null) max = Math.max(max, r.backend.responseTimeoutMs);
     this.maxResponseTimeoutMs = max;

@@ -35,8 +35,8 @@ describe('App.synth() of an invalid tree', () => {
     lb.addListener('d', { protocol: ListenerProtocol.HTTP, port: 8081, backendService: backend });
     const message = thrown(() => w.app.synth());
     expect(message).not.toContain('Resolution error');
-    expect(message).toContain('test/lb/b: port 8080 is already used by test/lb/a');
-    expect(message).toContain('test/lb/d: port 8081 is already used by test/lb/c');
+    expect(message).toContain('test/lb/Listeners/b: port 8080 is already used by test/lb/Listeners/a');
+    expect(message).toContain('test/lb/Listeners/d: port 8081 is already used by test/lb/Listeners/c');
   });
 
   it('a valid tree synthesizes, with the config hash resolved', () => {

@@ -107,9 +107,12 @@ export function synthErrors(stack: TerraformStack): string {
   }
 }
 
-/** The error lines cdktf lists for a failed validation (one `[path] message` per problem). */
+/**
+ * The error lines cdktf lists for a failed validation (one `[path] message` per problem),
+ * without the source sites (test/constructs/all-problems.test.ts checks those).
+ */
 export function errorLines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
+  return text.split('\n').map((l) => withoutSite(l.trim())).filter((l) => l.startsWith('['));
 }
 
 /** Warning annotations on the stack's constructs after a validation run. */
@@ -118,6 +121,21 @@ export function warnings(stack: TerraformStack): { path: string; message: string
   return stack.node.findAll().flatMap((c) => c.node.metadata
     .filter((m) => m.type === '@cdktf/warn')
     .map((m) => ({ path: c.node.path, message: String(m.data) })));
+}
+
+/** A problem line as cdktf lists it, without the ` (at file:line:col)` source site our constructs append. */
+export function withoutSite(line: string): string {
+  return line.replace(/ \(at [^()]+:\d+:\d+\)$/, '');
+}
+
+/**
+ * Runs fn, which must not throw (a wrong prop is recorded on its construct, not thrown), then
+ * returns what the stack's validation reports at synth: one problem a line, without the
+ * source site.
+ */
+export function reported(w: Pick<World, 'stack'>, fn: () => unknown): string {
+  fn();
+  return w.stack.node.findAll().flatMap((c) => c.node.validate()).map(withoutSite).join('\n');
 }
 
 /** Calls fn, expects it to throw, returns the message. */

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AvailabilityGroup, LoadBalancer, LocalInfrastructure, MachineTemplate, Vpc, VmRole } from '../../index';
-import { availabilityGroup, fullSynth, loadBalancer, TEST_COOKIE_SECRET, testApp, thrown, world, ZONES } from './helpers';
+import { availabilityGroup, fullSynth, loadBalancer, reported, TEST_COOKIE_SECRET, testApp, world, ZONES } from './helpers';
 
 describe('LocalInfrastructure', () => {
   it('resolves stateDir against the project directory and finds the runtime bundle of this package', () => {
@@ -49,14 +49,14 @@ describe('LocalInfrastructure', () => {
   it('an LB whose config file would overwrite the placement plan or record is refused', () => {
     for (const id of ['plan', 'placement']) {
       const w = world();
-      expect(thrown(() => loadBalancer(w, id))).toContain(`test/${id}: its config file alb/${id}.json would overwrite the placement ${id === 'plan' ? 'plan' : 'record'}; rename the load balancer`);
+      expect(reported(w, () => loadBalancer(w, id))).toBe(`test/${id}: config file "alb/${id}.json" would overwrite the placement ${id === 'plan' ? 'plan' : 'record'}; allowed: another load balancer name`);
     }
   });
 
   it('wraps a planner refusal with the construct path', () => {
     const w = world();
-    const big = thrown(() => availabilityGroup(w, 'big', 300));
-    expect(big).toMatch(/^test\/big: the infrastructure cannot place 300 VMs: /);
+    expect(reported(w, () => availabilityGroup(w, 'big', 300))).toBe(
+      'test/big: the infrastructure cannot place 300 VMs: count 300 asks for 300 VMs; allowed: at most 254 VMs per group (address scheme)');
   });
 });
 
@@ -152,15 +152,15 @@ describe('LocalInfrastructure placement stays put across synths (the last applie
     fs.mkdirSync(path.join(dir, 'state'));
     const file = path.join(dir, 'state', 'placement.json');
     fs.writeFileSync(file, '{"placementVersion": 1, "infrastructure": "test/dc", "groups": [{"name": "web", "ordinal": "x", "vms": []}]}');
-    expect(() => synthApp()).toThrow(`${file}: groups[0].ordinal "x" is invalid (allowed: an integer)`);
+    expect(() => synthApp()).toThrow(`${file}: groups[0].ordinal "x" is invalid; allowed: an integer`);
     fs.writeFileSync(file, JSON.stringify({ placementVersion: 1, infrastructure: 'other/dc', groups: [{ name: 'web', ordinal: 7, vms: [] }] }));
     expect(synthApp().lb.nodes[0].address).toMatch(/^127\.1\./);
   });
 
   test('two LocalInfrastructures of one app cannot share a state dir', () => {
     const w = world();
-    expect(thrown(() => new LocalInfrastructure(w.stack, 'dc2', { zones: ZONES }))).toContain(
-      `test/dc2: stateDir "${path.join(process.cwd(), '.alb-state')}" is already the state dir of test/dc (allowed: a state dir of its own per LocalInfrastructure)`,
+    expect(reported(w, () => new LocalInfrastructure(w.stack, 'dc2', { zones: ZONES }))).toBe(
+      `test/dc2: stateDir "${path.join(process.cwd(), '.alb-state')}" is already the state dir of test/dc; allowed: a state dir of its own per LocalInfrastructure`,
     );
   });
 });

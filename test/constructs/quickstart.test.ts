@@ -3,7 +3,7 @@
  * output directory) passes the schema validator and carries the targets, weights, algorithm
  * and persistence the example describes.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DefaultTokenResolver, StringConcat, Tokenization } from 'cdktf';
@@ -48,17 +48,26 @@ describe('examples/quickstart', () => {
 
   it('has one HTTP listener on 8080 with the default HTTP idle timeout, in milliseconds', () => {
     expect(doc.listeners).toEqual([{
-      id: 'web/http', path: 'quickstart/web/http', protocol: 'HTTP', port: 8080, backendService: 'web/web-backend', enabled: true,
-      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null, urlMap: null,
+      id: 'web/Listeners/http', path: 'quickstart/web/Listeners/http', protocol: 'HTTP', port: 8080, backendService: 'web/BackendServices/web-backend', enabled: true,
+      idleTimeoutMs: 60000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null, urlMap: 'web/UrlMaps/site',
     }]);
+  });
+
+  it('has a URL map: /ping answered by the LB, /home redirected, /legacy/* to the legacy server alone with its own cookie', () => {
+    expect(doc.urlMaps?.map((m) => [m.id, m.rules.map((r) => [r.id, r.path, r.action.type, r.action.backendService])])).toEqual([
+      ['web/UrlMaps/site', [['ping', '/ping', 'fixedResponse', null], ['home', '/home', 'redirect', null], ['legacy', '/legacy/*', 'forward', 'web/BackendServices/legacy-backend']]],
+    ]);
+    const [web, legacy] = doc.backendServices;
+    expect(legacy.targets.map((t) => t.port)).toEqual([LEGACY_PORT]);
+    expect(legacy.sessionPersistence?.cookieName).not.toBe(web.sessionPersistence?.cookieName);
   });
 
   it('has a weighted round robin backend with cookie persistence and an HTTP health check on /healthz', () => {
     const [backend] = doc.backendServices;
-    expect(doc.backendServices).toHaveLength(1);
+    expect(doc.backendServices).toHaveLength(2);
     expect(backend.algorithm).toBe('WEIGHTED_ROUND_ROBIN');
     expect(backend.protocol).toBe('HTTP');
-    expect(backend.sessionPersistence).toEqual({ cookieName: defaultCookieName('web/web-backend'), cookieTimeoutSeconds: 600 });
+    expect(backend.sessionPersistence).toEqual({ cookieName: defaultCookieName('web/BackendServices/web-backend'), cookieTimeoutSeconds: 600 });
     expect(backend.healthCheck).toEqual({
       enabled: true, protocol: 'HTTP', port: 0, intervalMs: 5000, timeoutMs: 3000, healthyThreshold: 3, unhealthyThreshold: 3,
       httpVersion: 'HTTP1.0', httpDomain: null, httpPath: '/healthz', httpCodes: '2xx,3xx',
@@ -77,8 +86,8 @@ describe('examples/quickstart', () => {
         source: { kind: 'availabilityGroup', path: 'quickstart/app', instance: vm.name },
       })),
       {
-        id: `web/legacy/${legacyVm.address}:${LEGACY_PORT}`, address: legacyVm.address, port: 9001, weight: 20,
-        source: { kind: 'serverGroup', path: 'quickstart/web/legacy', instance: legacyVm.name },
+        id: `web/ServerGroups/legacy/${legacyVm.address}:${LEGACY_PORT}`, address: legacyVm.address, port: 9001, weight: 20,
+        source: { kind: 'serverGroup', path: 'quickstart/web/ServerGroups/legacy', instance: legacyVm.name },
       },
     ]);
     expect(new Set(vms.map((vm) => vm.zone))).toEqual(new Set(['az-1', 'az-2']));
@@ -100,7 +109,7 @@ describe('examples/quickstart', () => {
 
   it('the configHash token resolves to the SHA-256 of the written file', () => {
     const hash = Tokenization.resolve(stack.loadBalancer.configHash, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
-    expect(hash).toBe(createHash('sha256').update(text).digest('hex'));
+    expect(hash).toBe(sha256Hex(text));
   });
 
   it('the cookie secret comes from the project secret: stable across synths, not a constant', () => {

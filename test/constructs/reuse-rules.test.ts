@@ -1,9 +1,10 @@
 /**
- * JD Cloud's seven reuse rules (reference/jdcloud-alb-model.md), each shown on a synthesized
+ * JD Cloud's seven reuse rules (docs/jdcloud-alb-model.md), each shown on a synthesized
  * LB config: the tree synthesizes without errors and the document carries the sharing.
  */
 import { DefaultTokenResolver, StringConcat, Testing, Tokenization } from 'cdktf';
 import { BackendProtocol, Certificate, ListenerProtocol } from '../../index';
+import { sha256Hex } from '../../lib/config/hash';
 import { LbConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
 import { availabilityGroup, httpBackend, loadBalancer, synthErrors, world } from './helpers';
@@ -41,7 +42,7 @@ describe('reuse rules', () => {
     lb.addListener('b', { protocol: ListenerProtocol.HTTPS, port: 443, backendService: web, certificates: [cert] });
     expect(synthErrors(w.stack)).toBe('');
     const doc = config(lb);
-    expect(doc.listeners.map((l) => l.backendService)).toEqual(['lb/web', 'lb/web']);
+    expect(doc.listeners.map((l) => l.backendService)).toEqual(['lb/BackendServices/web', 'lb/BackendServices/web']);
     expect(doc.backendServices).toHaveLength(1);
   });
 
@@ -75,7 +76,7 @@ describe('reuse rules', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(synthErrors(w.stack)).toBe('');
     expect(config(lb).backendServices[0].targets.map((t) => [t.id, t.weight])).toEqual([
-      ['lb/g/127.0.0.1:9001', 10], ['lb/g/127.0.0.1:9002', 30],
+      ['lb/ServerGroups/g/127.0.0.1:9001', 10], ['lb/ServerGroups/g/127.0.0.1:9002', 30],
     ]);
   });
 
@@ -90,7 +91,7 @@ describe('reuse rules', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(synthErrors(w.stack)).toBe('');
     expect(config(lb).backendServices[0].targets.map((t) => [t.id, t.weight])).toEqual([
-      ['lb/blue/127.0.0.1:9001', 5], ['lb/green/127.0.0.1:9001', 50],
+      ['lb/ServerGroups/blue/127.0.0.1:9001', 5], ['lb/ServerGroups/green/127.0.0.1:9001', 50],
     ]);
   });
 
@@ -141,8 +142,8 @@ describe('reuse rules', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(synthErrors(w.stack)).toBe('');
     expect(config(lb).backendServices[0].targets).toEqual([{
-      id: `lb/g/${ag.instances[0].address}:8081`, address: ag.instances[0].address, port: 8081, weight: 40,
-      source: { kind: 'serverGroup', path: 'test/lb/g', instance: ag.instances[0].name },
+      id: `lb/ServerGroups/g/${ag.instances[0].address}:8081`, address: ag.instances[0].address, port: 8081, weight: 40,
+      source: { kind: 'serverGroup', path: 'test/lb/ServerGroups/g', instance: ag.instances[0].name },
     }]);
   });
 
@@ -152,7 +153,7 @@ describe('reuse rules', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: httpBackend(lb) });
     const resolved = Tokenization.resolve(lb.configHash, { scope: w.stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
     expect(resolved).toMatch(/^[0-9a-f]{64}$/);
-    expect(resolved).toBe(require('crypto').createHash('sha256').update(lb.synthesizeConfig()).digest('hex'));
+    expect(resolved).toBe(sha256Hex(lb.synthesizeConfig()));
     expect(() => Testing.synth(w.stack, true)).not.toThrow();
   });
 

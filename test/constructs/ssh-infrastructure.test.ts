@@ -12,7 +12,7 @@ import {
   AvailabilityGroup, BackendProtocol, HealthCheckProtocol, ListenerProtocol, LoadBalancer, LocalInfrastructure, MachineTemplate, SshHost,
   SshInfrastructure, Vpc,
 } from '../../index';
-import { TEST_COOKIE_SECRET, errorLines, fullSynth, synthErrors, testApp, thrown } from './helpers';
+import { TEST_COOKIE_SECRET, errorLines, fullSynth, reported, synthErrors, testApp } from './helpers';
 
 const KEY_PATH = '/home/deployer/.ssh/id_ed25519';
 const KEY_CONTENTS = '-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----\n';
@@ -139,7 +139,7 @@ test('synth output is portable: bundles and program files are assets, configs re
 test('the key given as contents instead of a path is refused without echoing it', () => {
   const app = testApp();
   const stack = new TerraformStack(app, 'test');
-  const message = thrown(() => new SshInfrastructure(stack, 'fleet', { hosts: hosts(1), privateKeyFile: KEY_CONTENTS }));
+  const message = reported({ stack }, () => new SshInfrastructure(stack, 'fleet', { hosts: hosts(1), privateKeyFile: KEY_CONTENTS }));
   expect(message).toContain('test/fleet: privateKeyFile "<redacted>" looks like the contents of a key, not a path');
   expect(message).not.toContain('secret');
 });
@@ -147,7 +147,7 @@ test('the key given as contents instead of a path is refused without echoing it'
 test('bad props name the field, the value and what is allowed', () => {
   const app = testApp();
   const stack = new TerraformStack(app, 'test');
-  const message = thrown(() => new SshInfrastructure(stack, 'fleet', {
+  const message = reported({ stack }, () => new SshInfrastructure(stack, 'fleet', {
     hosts: [
       { name: 'h1', address: '10.0.0.1', zone: 'az-1', rack: 'r1' },
       { name: 'h1', address: '10.0.0.1', zone: 'az-2', rack: 'r1' },
@@ -207,13 +207,13 @@ describe('vip', () => {
     const stack = new TerraformStack(app, 'test');
     const dc = new LocalInfrastructure(stack, 'dc', { zones: [{ name: 'az-1', racks: ['r1'] }], stateDir: path.join(work, 'state') });
     const vpc = new Vpc(stack, 'vpc', { cidrBlock: '127.0.0.0/8' });
-    const message = thrown(() => new LoadBalancer(stack, 'web', { infrastructure: dc, vpc, nodesPerZone: 1, cookieSecret: TEST_COOKIE_SECRET, vip: { address: '127.9.9.9' } }));
+    const message = reported({ stack }, () => new LoadBalancer(stack, 'web', { infrastructure: dc, vpc, nodesPerZone: 1, cookieSecret: TEST_COOKIE_SECRET, vip: { address: '127.9.9.9' } }));
     expect(message).toContain('test/web: vip {"address":"127.9.9.9"} cannot be used on test/dc: it cannot float an address between nodes; allowed: no vip, or an infrastructure whose nodes share a network segment (SshInfrastructure)');
   });
 
   test('bad fields: outside the VPC, router id, interval, interface', () => {
     const b = build(hosts(2));
-    const message = thrown(() => lbWithVip(b.fleet, b.stack, 'other', { address: '10.99.0.1', virtualRouterId: 256, advertisementIntervalMs: 205, interface: 'eth0 and more' }));
+    const message = reported(b, () => lbWithVip(b.fleet, b.stack, 'other', { address: '10.99.0.1', virtualRouterId: 256, advertisementIntervalMs: 205, interface: 'eth0 and more' }));
     expect(message).toContain('test/other: vip.address "10.99.0.1" is outside the VPC 10.20.0.0/16; allowed: an address inside 10.20.0.0/16');
     expect(message).toContain('test/other: vip.virtualRouterId 256 is out of range; allowed: 1..255');
     expect(message).toContain('test/other: vip.advertisementIntervalMs 205 is not a whole number of centiseconds');

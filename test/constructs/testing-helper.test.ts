@@ -27,7 +27,7 @@ describe('AlbTesting.lbConfig', () => {
   it('returns the LB config document: listeners, backend services and resolved targets', () => {
     const { lb, app } = shop();
     const config = AlbTesting.lbConfig(lb);
-    expect(config.listeners).toEqual([expect.objectContaining({ protocol: 'HTTP', port: 80, backendService: 'shop/web' })]);
+    expect(config.listeners).toEqual([expect.objectContaining({ protocol: 'HTTP', port: 80, backendService: 'shop/BackendServices/web' })]);
     const [backend] = config.backendServices;
     expect(backend.algorithm).toBe('WEIGHTED_LEAST_CONNECTIONS');
     expect(backend.targets.map((t: { address: string; port: number; weight: number }) => [t.address, t.port, t.weight])).toEqual([
@@ -47,7 +47,7 @@ describe('AlbTesting.lbConfig', () => {
       error = e;
     }
     expect((error as Error).name).toBe('AlbValidationError');
-    expect((error as Error).message).toContain('test/shop/again: port 80 is already used by test/shop/http');
+    expect((error as Error).message).toContain('test/shop/Listeners/again: port 80 is already used by test/shop/Listeners/http');
   });
 });
 

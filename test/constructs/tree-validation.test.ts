@@ -6,7 +6,7 @@ import { TerraformStack } from 'cdktf';
 import {
   AvailabilityGroup, BackendProtocol, Certificate, ListenerProtocol, LoadBalancer, MachineTemplate, Vpc, Warnings,
 } from '../../index';
-import { availabilityGroup, errorLines, httpBackend, loadBalancer, synthErrors, TEST_COOKIE_SECRET, testApp, warnings, world, ZONES } from './helpers';
+import { availabilityGroup, errorLines, httpBackend, loadBalancer, reported, synthErrors, TEST_COOKIE_SECRET, testApp, warnings, world, ZONES } from './helpers';
 
 describe('deferred validation', () => {
   it('a duplicate listener port on one LB', () => {
@@ -16,7 +16,7 @@ describe('deferred validation', () => {
     lb.addListener('a', { protocol: ListenerProtocol.HTTP, port: 8080, backendService: backend });
     lb.addListener('b', { protocol: ListenerProtocol.HTTP, port: 8080, backendService: backend });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/b: port 8080 is already used by test/lb/a; allowed: a port unique per load balancer (listeners and adminPort)',
+      '[test/lb] test/lb/Listeners/b: port 8080 is already used by test/lb/Listeners/a; allowed: a port unique per load balancer (listeners and adminPort)',
     ]);
   });
 
@@ -25,7 +25,7 @@ describe('deferred validation', () => {
     const lb = loadBalancer(w, 'lb', { adminPort: 8081 });
     lb.addListener('a', { protocol: ListenerProtocol.HTTP, port: 8081, backendService: httpBackend(lb) });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/a: port 8081 is already used by test/lb (adminPort); allowed: a port unique per load balancer (listeners and adminPort)',
+      '[test/lb] test/lb/Listeners/a: port 8081 is already used by test/lb (adminPort); allowed: a port unique per load balancer (listeners and adminPort)',
     ]);
   });
 
@@ -46,8 +46,8 @@ describe('deferred validation', () => {
     lb.addListener('tcp', { protocol: ListenerProtocol.TCP, port: 5432, backendService: http });
     lb.addListener('web', { protocol: ListenerProtocol.HTTP, port: 80, backendService: tcp });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/tcp: backendService "test/lb/http-backend" is an HTTP backend service behind a TCP listener; allowed: a BackendProtocol.TCP backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)',
-      '[test/lb] test/lb/web: backendService "test/lb/tcp-backend" is a TCP backend service behind an HTTP listener; allowed: a BackendProtocol.HTTP backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)',
+      '[test/lb] test/lb/Listeners/tcp: backendService "test/lb/BackendServices/http-backend" is an HTTP backend service behind a TCP listener; allowed: a BackendProtocol.TCP backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)',
+      '[test/lb] test/lb/Listeners/web: backendService "test/lb/BackendServices/tcp-backend" is a TCP backend service behind an HTTP listener; allowed: a BackendProtocol.HTTP backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)',
     ]);
   });
 
@@ -60,8 +60,8 @@ describe('deferred validation', () => {
     lb.addListener('tls', { protocol: ListenerProtocol.TLS, port: 5433, backendService: tcp });
     lb.addListener('https', { protocol: ListenerProtocol.HTTPS, port: 443, backendService: httpBackend(lb) });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/tls: certificates [] are missing on a TLS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
-      '[test/lb] test/lb/https: certificates [] are missing on an HTTPS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
+      '[test/lb] test/lb/Listeners/tls: certificates [] are missing on a TLS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
+      '[test/lb] test/lb/Listeners/https: certificates [] are missing on an HTTPS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
     ]);
   });
 
@@ -82,7 +82,7 @@ describe('deferred validation', () => {
     backend.addServerGroup(group);
     lb2.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb2] test/lb2/b: serverGroups "test/lb1/g" belongs to load balancer test/lb1; allowed: server groups of test/lb2 (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)',
+      '[test/lb2] test/lb2/BackendServices/b: serverGroups "test/lb1/ServerGroups/g" belongs to load balancer test/lb1; allowed: server groups of test/lb2 (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)',
     ]);
   });
 
@@ -92,7 +92,7 @@ describe('deferred validation', () => {
     const lb2 = loadBalancer(w, 'lb2');
     lb2.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: httpBackend(lb1) });
     expect(errorLines(synthErrors(w.stack))).toContain(
-      '[test/lb2] test/lb2/http: backendService "test/lb1/backend" belongs to load balancer test/lb1; allowed: a backend service of test/lb2');
+      '[test/lb2] test/lb2/Listeners/http: backendService "test/lb1/BackendServices/backend" belongs to load balancer test/lb1; allowed: a backend service of test/lb2');
   });
 
   it('synth fails listing ALL errors of the tree, not only the first', () => {
@@ -111,12 +111,12 @@ describe('deferred validation', () => {
     const text = synthErrors(w.stack);
     expect(text).toMatch(/^Validation failed with the following errors:/);
     expect(errorLines(text)).toEqual([
-      '[test/lb] test/lb/b: port 80 is already used by test/lb/a; allowed: a port unique per load balancer (listeners and adminPort)',
-      '[test/lb] test/lb/b: backendService "test/lb/tcp" is a TCP backend service behind an HTTP listener; allowed: a BackendProtocol.HTTP backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)',
-      '[test/lb] test/lb/c: certificates [] are missing on an HTTPS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
-      '[test/lb] test/lb/outside: target.address "192.168.1.1" is outside the VPC test/vpc of load balancer test/lb; allowed: addresses in 127.0.0.0/8',
-      '[test/lb] test/lb/backend: serverGroups "test/other/foreign" belongs to load balancer test/other; allowed: server groups of test/lb (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)',
-      '[test/lb] test/other/foreign: target.address "10.0.0.5" is outside the VPC test/vpc of load balancer test/lb; allowed: addresses in 127.0.0.0/8',
+      '[test/lb] test/lb/Listeners/b: port 80 is already used by test/lb/Listeners/a; allowed: a port unique per load balancer (listeners and adminPort)',
+      '[test/lb] test/lb/Listeners/b: backendService "test/lb/BackendServices/tcp" is a TCP backend service behind an HTTP listener; allowed: a BackendProtocol.HTTP backend service (HTTP/HTTPS listeners → HTTP backends, TCP/TLS listeners → TCP backends)',
+      '[test/lb] test/lb/Listeners/c: certificates [] are missing on an HTTPS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
+      '[test/lb] test/lb/ServerGroups/outside: target.address "192.168.1.1" is outside the VPC test/vpc of load balancer test/lb; allowed: addresses in 127.0.0.0/8',
+      '[test/lb] test/lb/BackendServices/backend: serverGroups "test/other/ServerGroups/foreign" belongs to load balancer test/other; allowed: server groups of test/lb (a virtual server group belongs to one LB; an AvailabilityGroup may serve several)',
+      '[test/lb] test/other/ServerGroups/foreign: target.address "10.0.0.5" is outside the VPC test/vpc of load balancer test/lb; allowed: addresses in 127.0.0.0/8',
     ]);
   });
 
@@ -127,7 +127,7 @@ describe('deferred validation', () => {
     lb.addListener('a', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     lb.addListener('b', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     lb.addListener('c', { protocol: ListenerProtocol.HTTPS, port: 443, backendService: backend });
-    expect(() => w.app.synth()).toThrow(/test\/lb\/b: port 80 is already used by test\/lb\/a[\s\S]*test\/lb\/c: certificates \[\] are missing on an HTTPS listener/);
+    expect(() => w.app.synth()).toThrow(/test\/lb\/Listeners\/b: port 80 is already used by test\/lb\/Listeners\/a[\s\S]*test\/lb\/Listeners\/c: certificates \[\] are missing on an HTTPS listener/);
   });
 });
 
@@ -141,7 +141,7 @@ describe('the VPC rule', () => {
     backend.addServerGroup(group);
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/g: target.address "127.11.0.1" is outside the VPC test/small of load balancer test/lb; allowed: addresses in 127.10.0.0/16',
+      '[test/lb] test/lb/ServerGroups/g: target.address "127.11.0.1" is outside the VPC test/small of load balancer test/lb; allowed: addresses in 127.10.0.0/16',
     ]);
   });
 
@@ -154,7 +154,7 @@ describe('the VPC rule', () => {
     backend.addAvailabilityGroup(ag);
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/b: availabilityGroups "test/ag" is in VPC test/other-vpc; allowed: availability groups in the load balancer\'s VPC test/vpc (127.0.0.0/8)',
+      '[test/lb] test/lb/BackendServices/b: availabilityGroups "test/ag" is in VPC test/other-vpc; allowed: availability groups in the load balancer\'s VPC test/vpc (127.0.0.0/8)',
     ]);
   });
 
@@ -168,7 +168,7 @@ describe('the VPC rule', () => {
     backend.addServerGroup(group);
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: backend });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      `[test/lb] test/lb/g: target.instance "${ag.instances[1].name}" is in VPC test/other-vpc; allowed: instances in the VPC of load balancer test/lb: test/vpc (127.0.0.0/8)`,
+      `[test/lb] test/lb/ServerGroups/g: target.instance "${ag.instances[1].name}" is in VPC test/other-vpc; allowed: instances in the VPC of load balancer test/lb: test/vpc (127.0.0.0/8)`,
     ]);
   });
 });
@@ -207,7 +207,7 @@ describe('quotas', () => {
       '[test/lb] test/lb: maxBackendServices 21 backend services exceed the quota; allowed: at most 20 (raise it with LoadBalancerProps.quotas.maxBackendServices)',
       '[test/lb] test/lb: maxServerGroups 21 server groups exceed the quota; allowed: at most 20 (raise it with LoadBalancerProps.quotas.maxServerGroups)',
     ]);
-    expect(lines).toContain('[test/lb] test/lb/g0: targets 101 targets exceed the quota; allowed: at most 100 per server group (raise it with LoadBalancerProps.quotas.maxTargetsPerServerGroup on test/lb)');
+    expect(lines).toContain('[test/lb] test/lb/ServerGroups/g0: targets 101 targets exceed the quota; allowed: at most 100 per server group (raise it with LoadBalancerProps.quotas.maxTargetsPerServerGroup on test/lb)');
     expect(lines).toHaveLength(3 + 21);
   }, 120000);
 
@@ -235,7 +235,7 @@ describe('warnings with stable ids', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: empty });
     expect(synthErrors(w.stack)).toBe('');
     expect(warnings(w.stack)).toEqual([{
-      path: 'test/lb/empty',
+      path: 'test/lb/BackendServices/empty',
       message: "[cdktf-alb:no-targets] backend service has no targets at all: add a server group with targets or an availability group, or every request gets 503 (acknowledge: Warnings.acknowledge(scope, 'cdktf-alb:no-targets'))",
     }]);
   });
@@ -252,11 +252,11 @@ describe('warnings with stable ids', () => {
     const ids = warnings(w.stack).map((x) => `${x.path} ${/^\[([^\]]+)\]/.exec(x.message)![1]}`).sort();
     expect(ids).toEqual([
       'test/lb cdktf-alb:single-node-per-zone',
-      'test/lb/https cdktf-alb:certificate-file-missing',
-      'test/lb/https cdktf-alb:certificate-file-missing',
-      'test/lb/unused cdktf-alb:unused-backend-service',
-      'test/lb/zero cdktf-alb:all-weights-zero',
-      'test/lb/zero cdktf-alb:health-check-timeout',
+      'test/lb/BackendServices/unused cdktf-alb:unused-backend-service',
+      'test/lb/BackendServices/zero cdktf-alb:all-weights-zero',
+      'test/lb/BackendServices/zero cdktf-alb:health-check-timeout',
+      'test/lb/Listeners/https cdktf-alb:certificate-file-missing',
+      'test/lb/Listeners/https cdktf-alb:certificate-file-missing',
     ]);
   });
 
@@ -302,13 +302,14 @@ describe('warnings with stable ids', () => {
 });
 
 describe('availability groups in several LBs and immediate misuse', () => {
-  it('attaching the same group twice to one backend throws at once', () => {
+  it('attaching the same group twice to one backend is reported at synth', () => {
     const w = world();
     const lb = loadBalancer(w);
     const ag = new AvailabilityGroup(w.stack, 'ag', { infrastructure: w.dc, vpc: w.vpc, template: MachineTemplate.command({ command: 'node', port: 8080 }) });
     const backend = lb.addBackendService('b', { protocol: BackendProtocol.HTTP, port: 80 });
     backend.addAvailabilityGroup(ag);
-    expect(() => backend.addAvailabilityGroup(ag)).toThrow(
-      'test/lb/b: availabilityGroups "test/ag" is already attached; allowed: each availability group once per backend service');
+    expect(reported(w, () => backend.addAvailabilityGroup(ag))).toBe(
+      'test/lb/BackendServices/b: availabilityGroups "test/ag" is already attached; allowed: each availability group once per backend service');
+    expect(backend.availabilityGroups).toEqual([ag]);
   });
 });

@@ -1,14 +1,26 @@
 /**
- * URL maps: every validation rule with its message (rule-level ones throw at addRule, listing
- * every problem of the call; tree-level ones fail synth), and the rendered config document.
+ * URL maps: every validation rule with its message (rule-level ones are recorded at addRule
+ * and reported at synth, a refused rule left out of its map; tree-level ones fail synth too),
+ * and the rendered config document.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Testing } from 'cdktf';
 import { BackendProtocol, ListenerProtocol, RedirectProtocol, RuleAction } from '../../index';
 import { LbConfig } from '../../lib/config/types';
 import { validateLbConfig } from '../../lib/config/validate';
-import { errorLines, httpBackend, loadBalancer, synthErrors, thrown, warnings, world } from './helpers';
+import { errorLines, fullSynth, httpBackend, loadBalancer, reported, synthErrors, warnings, world, World } from './helpers';
+
+/** The problem lines `fn` adds to the stack's validation (each addRule is reported on its own). */
+function added(w: World, fn: () => unknown): string {
+  const lines = (text: string) => (text === '' ? [] : text.split('\n'));
+  const before = lines(reported(w, () => undefined));
+  return lines(reported(w, fn)).filter((line) => {
+    const i = before.indexOf(line);
+    if (i < 0) return true;
+    before.splice(i, 1);
+    return false;
+  }).join('\n');
+}
 
 function setup() {
   const w = world();
@@ -19,26 +31,26 @@ function setup() {
   return { w, lb, web, api, site };
 }
 
-const M = 'test/lb/site';
+const M = 'test/lb/UrlMaps/site';
 
 describe('URL map rules: patterns', () => {
   it('refuses bad host and path patterns with what is allowed', () => {
-    const { site, web } = setup();
-    expect(thrown(() => site.addRule('r', { host: '*', path: 'v1', action: RuleAction.forward(web) })).split('\n')).toEqual([
+    const { w, site, web } = setup();
+    expect(added(w, () => site.addRule('r', { host: '*', path: 'v1', action: RuleAction.forward(web) })).split('\n')).toEqual([
       `${M}: rules.r.host "*" is a bare "*" (leave host out to match every host); allowed: an exact host, "*.suffix" or "prefix.*" (no bare "*"), at most 110 characters; leave it out for every host`,
       `${M}: rules.r.path "v1" does not start with "/"; allowed: "/" then URL path characters, exact or with one trailing "*", at most 128 characters`,
     ]);
-    expect(thrown(() => site.addRule('r', { host: 'a.*.com', action: RuleAction.forward(web) })))
+    expect(added(w, () => site.addRule('r', { host: 'a.*.com', action: RuleAction.forward(web) })))
       .toContain('rules.r.host "a.*.com" has a "*" that is not a leading "*." or a trailing ".*"');
-    expect(thrown(() => site.addRule('r', { path: '/a*b', action: RuleAction.forward(web) })))
+    expect(added(w, () => site.addRule('r', { path: '/a*b', action: RuleAction.forward(web) })))
       .toContain('rules.r.path "/a*b" holds a character');
   });
 
   it('host ≤ 110 and path ≤ 128 characters', () => {
-    const { site, web } = setup();
+    const { w, site, web } = setup();
     const host110 = `${'a'.repeat(60)}.${'b'.repeat(49)}`;
     site.addRule('ok', { host: host110, path: `/${'p'.repeat(127)}`, action: RuleAction.forward(web) });
-    const msg = thrown(() => site.addRule('long', { host: `x${host110}`, path: `/${'p'.repeat(128)}`, action: RuleAction.forward(web) }));
+    const msg = added(w, () => site.addRule('long', { host: `x${host110}`, path: `/${'p'.repeat(128)}`, action: RuleAction.forward(web) }));
     expect(msg).toContain('rules.long.host');
     expect(msg).toContain('is 111 characters long; allowed:');
     expect(msg).toContain('rules.long.path');
@@ -46,11 +58,11 @@ describe('URL map rules: patterns', () => {
   });
 
   it('refuses a second rule with the same host and path (case-insensitive host, no path = /*)', () => {
-    const { site, web, api } = setup();
+    const { w, site, web, api } = setup();
     site.addRule('a', { host: 'API.example.com', action: RuleAction.forward(web) });
-    expect(thrown(() => site.addRule('b', { host: 'api.example.COM', path: '/*', action: RuleAction.forward(api) }))).toBe(
+    expect(added(w, () => site.addRule('b', { host: 'api.example.COM', path: '/*', action: RuleAction.forward(api) }))).toBe(
       `${M}: rules.b.host+path "api.example.COM /*" is already matched by rule a; allowed: one rule per host and path in a URL map`);
-    expect(thrown(() => site.addRule('a', { path: '/x', action: RuleAction.forward(web) }))).toBe(
+    expect(added(w, () => site.addRule('a', { path: '/x', action: RuleAction.forward(web) }))).toBe(
       `${M}: rules "a" is already a rule of this URL map; allowed: a rule id unique within its URL map`);
     // The same host with another path is another rule.
     site.addRule('c', { host: 'api.example.com', path: '/v1/*', action: RuleAction.forward(api) });
@@ -65,33 +77,33 @@ describe('URL map rules: actions', () => {
     const foreign = httpBackend(other, 'foreign');
     const lb = site.loadBalancer;
     const tcp = lb.addBackendService('db', { protocol: BackendProtocol.TCP, port: 5432 });
-    expect(thrown(() => site.addRule('r', { action: RuleAction.forward(foreign), mirror: tcp })).split('\n')).toEqual([
-      `${M}: rules.r.action.forward "test/other/foreign" belongs to load balancer test/other; allowed: a backend service of test/lb`,
-      `${M}: rules.r.mirror "test/lb/db" is a TCP backend service; allowed: a BackendProtocol.HTTP backend service (rules serve HTTP/HTTPS listeners)`,
+    expect(added(w, () => site.addRule('r', { action: RuleAction.forward(foreign), mirror: tcp })).split('\n')).toEqual([
+      `${M}: rules.r.action.forward "test/other/BackendServices/foreign" belongs to load balancer test/other; allowed: a backend service of test/lb`,
+      `${M}: rules.r.mirror "test/lb/BackendServices/db" is a TCP backend service; allowed: a BackendProtocol.HTTP backend service (rules serve HTTP/HTTPS listeners)`,
     ]);
-    expect(thrown(() => site.addRule('r', { action: RuleAction.forward(tcp), mirror: foreign })).split('\n')).toEqual([
-      `${M}: rules.r.action.forward "test/lb/db" is a TCP backend service; allowed: a BackendProtocol.HTTP backend service (rules serve HTTP/HTTPS listeners)`,
-      `${M}: rules.r.mirror "test/other/foreign" belongs to load balancer test/other; allowed: a backend service of test/lb`,
+    expect(added(w, () => site.addRule('r', { action: RuleAction.forward(tcp), mirror: foreign })).split('\n')).toEqual([
+      `${M}: rules.r.action.forward "test/lb/BackendServices/db" is a TCP backend service; allowed: a BackendProtocol.HTTP backend service (rules serve HTTP/HTTPS listeners)`,
+      `${M}: rules.r.mirror "test/other/BackendServices/foreign" belongs to load balancer test/other; allowed: a backend service of test/lb`,
     ]);
     expect(site.ruleCount).toBe(0);
     site.addRule('ok', { action: RuleAction.forward(web) });
   });
 
   it('mirror equal to the forward target', () => {
-    const { site, web } = setup();
-    expect(thrown(() => site.addRule('r', { path: '/x', action: RuleAction.forward(web), mirror: web }))).toBe(
-      `${M}: rules.r.mirror "test/lb/web" is the backend service the rule forwards to; allowed: another backend service (a mirror receives a copy of what the forward target gets)`);
+    const { w, site, web } = setup();
+    expect(added(w, () => site.addRule('r', { path: '/x', action: RuleAction.forward(web), mirror: web }))).toBe(
+      `${M}: rules.r.mirror "test/lb/BackendServices/web" is the backend service the rule forwards to; allowed: another backend service (a mirror receives a copy of what the forward target gets)`);
   });
 
   it('redirect with no field', () => {
-    const { site } = setup();
-    expect(thrown(() => site.addRule('r', { action: RuleAction.redirect({ statusCode: 302 }) }))).toBe(
+    const { w, site } = setup();
+    expect(added(w, () => site.addRule('r', { action: RuleAction.redirect({ statusCode: 302 }) }))).toBe(
       `${M}: rules.r.action.redirect {"statusCode":302} changes nothing (it would redirect to the same URL); allowed: at least one of protocol, host, port, path, query`);
   });
 
   it('redirect fields and status code', () => {
-    const { site } = setup();
-    expect(thrown(() => site.addRule('r', {
+    const { w, site } = setup();
+    expect(added(w, () => site.addRule('r', {
       action: RuleAction.redirect({ protocol: 'FTP' as RedirectProtocol, host: 'a b', port: 0, path: 'x', query: '?a=1', statusCode: 303 }),
     })).split('\n')).toEqual([
       `${M}: rules.r.action.redirect.protocol "FTP" is not a RedirectProtocol; allowed: RedirectProtocol.HTTP, RedirectProtocol.HTTPS`,
@@ -107,8 +119,8 @@ describe('URL map rules: actions', () => {
   });
 
   it('fixed response status, content type and body length', () => {
-    const { site } = setup();
-    expect(thrown(() => site.addRule('r', {
+    const { w, site } = setup();
+    expect(added(w, () => site.addRule('r', {
       action: RuleAction.fixedResponse({ statusCode: 199, contentType: 'text', body: 'x'.repeat(1025) }),
     })).split('\n')).toEqual([
       `${M}: rules.r.action.fixedResponse.statusCode 199 is out of range; allowed: 200..599`,
@@ -117,24 +129,31 @@ describe('URL map rules: actions', () => {
     ]);
   });
 
+  it('no body on a 204 or 304 fixed response', () => {
+    const { w, site } = setup();
+    expect(added(w, () => site.addRule('r', { action: RuleAction.fixedResponse({ statusCode: 204, body: 'x' }) }))).toBe(
+      `${M}: rules.r.action.fixedResponse.body "x" is set on a 204 response; allowed: no body with 204 or 304 (HTTP forbids one)`);
+    site.addRule('ok', { action: RuleAction.fixedResponse({ statusCode: 204 }) });
+  });
+
   it('rewrite, request headers and mirror only on forward rules', () => {
-    const { site, web } = setup();
-    expect(thrown(() => site.addRule('r', {
+    const { w, site, web } = setup();
+    expect(added(w, () => site.addRule('r', {
       action: RuleAction.fixedResponse({ statusCode: 404 }), rewrite: { path: '/x' }, requestHeaders: { remove: ['X-A'] }, mirror: web,
     })).split('\n')).toEqual([
       `${M}: rules.r.rewrite {"path":"/x"} is set on a fixedResponse rule; allowed: rewrite on RuleAction.forward rules only (nothing is forwarded otherwise)`,
       `${M}: rules.r.requestHeaders {"remove":["X-A"]} is set on a fixedResponse rule; allowed: requestHeaders on RuleAction.forward rules only (nothing is forwarded otherwise)`,
-      `${M}: rules.r.mirror "test/lb/web" is set on a fixedResponse rule; allowed: mirror on RuleAction.forward rules only (nothing is forwarded otherwise)`,
+      `${M}: rules.r.mirror "test/lb/BackendServices/web" is set on a fixedResponse rule; allowed: mirror on RuleAction.forward rules only (nothing is forwarded otherwise)`,
     ]);
   });
 
   it('rewrite: a * only where the rule has a wildcard, at least one field', () => {
-    const { site, web } = setup();
-    expect(thrown(() => site.addRule('r', { host: 'a.example.com', path: '/old', action: RuleAction.forward(web), rewrite: { host: '*.internal', path: '/new/*' } })).split('\n')).toEqual([
+    const { w, site, web } = setup();
+    expect(added(w, () => site.addRule('r', { host: 'a.example.com', path: '/old', action: RuleAction.forward(web), rewrite: { host: '*.internal', path: '/new/*' } })).split('\n')).toEqual([
       `${M}: rules.r.rewrite.host "*.internal" carries a "*" but the rule's host has none; allowed: a "*" only with a "*.suffix" or "prefix.*" host`,
       `${M}: rules.r.rewrite.path "/new/*" carries a "*" but the rule's path is exact; allowed: a "*" only with a prefix path ("/old/*")`,
     ]);
-    expect(thrown(() => site.addRule('r', { action: RuleAction.forward(web), rewrite: {} }))).toBe(
+    expect(added(w, () => site.addRule('r', { action: RuleAction.forward(web), rewrite: {} }))).toBe(
       `${M}: rules.r.rewrite {} rewrites nothing; allowed: at least one of host, path, query (or leave it out)`);
     site.addRule('ok', { host: '*.example.com', path: '/old/*', action: RuleAction.forward(web), rewrite: { host: '*.internal', path: '/new/*', query: 'v=2&*' } });
   });
@@ -142,8 +161,8 @@ describe('URL map rules: actions', () => {
   it.each([
     'X-Forwarded-For', 'x-forwarded-anything', 'Connection', 'Upgrade', 'Content-Length', 'Transfer-Encoding', 'Keep-Alive', 'TE', 'Host', 'Cookie',
   ])('reserved header name %s is refused in set and remove, request and response', (name) => {
-    const { site, web } = setup();
-    const msg = thrown(() => site.addRule('r', {
+    const { w, site, web } = setup();
+    const msg = added(w, () => site.addRule('r', {
       action: RuleAction.forward(web), requestHeaders: { set: { [name]: 'v' } }, responseHeaders: { remove: [name] },
     }));
     const allowed = 'allowed: any header field name not connection, upgrade, content-length, transfer-encoding, keep-alive, te, host, cookie or X-Forwarded-*';
@@ -154,8 +173,8 @@ describe('URL map rules: actions', () => {
   });
 
   it('header names and values must be valid on the wire', () => {
-    const { site, web } = setup();
-    expect(thrown(() => site.addRule('r', {
+    const { w, site, web } = setup();
+    expect(added(w, () => site.addRule('r', {
       action: RuleAction.forward(web), requestHeaders: { set: { 'Bad Name': 'v', 'X-Ok': 'a\r\nb' }, remove: ['X-Ok'] }, responseHeaders: {},
     })).split('\n')).toEqual([
       `${M}: rules.r.requestHeaders.set "Bad Name" is not a header field name; allowed: 1..40 token characters, e.g. "X-Env"`,
@@ -180,8 +199,8 @@ describe('URL maps in the tree', () => {
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: web, urlMap: otherMap });
     other.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: httpBackend(other, 'b'), urlMap: otherMap });
     expect(errorLines(synthErrors(w.stack))).toEqual([
-      '[test/lb] test/lb/tcp: urlMap "test/lb/site" is set on a TCP listener; allowed: a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)',
-      '[test/lb] test/lb/http: urlMap "test/other/m" belongs to load balancer test/other; allowed: a URL map of test/lb',
+      '[test/lb] test/lb/Listeners/tcp: urlMap "test/lb/UrlMaps/site" is set on a TCP listener; allowed: a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)',
+      '[test/lb] test/lb/Listeners/http: urlMap "test/other/UrlMaps/m" belongs to load balancer test/other; allowed: a URL map of test/lb',
     ]);
   });
 
@@ -199,7 +218,7 @@ describe('URL maps in the tree', () => {
     };
     expect(errorLines(synthErrors(build().stack))).toEqual([
       '[test/lb] test/lb: maxUrlMaps 51 URL maps exceed the quota; allowed: at most 50 (raise it with LoadBalancerProps.quotas.maxUrlMaps)',
-      '[test/lb] test/lb/m0: rules 51 rules exceed the quota; allowed: at most 50 per URL map (raise it with LoadBalancerProps.quotas.maxRulesPerUrlMap on test/lb)',
+      '[test/lb] test/lb/UrlMaps/m0: rules 51 rules exceed the quota; allowed: at most 50 per URL map (raise it with LoadBalancerProps.quotas.maxRulesPerUrlMap on test/lb)',
     ]);
     expect(synthErrors(build({ maxUrlMaps: 51, maxRulesPerUrlMap: 51 }).stack)).toBe('');
   });
@@ -213,7 +232,7 @@ describe('URL maps in the tree', () => {
     map.addRule('b', { path: '/b/*', action: RuleAction.forward(b) });
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: a, urlMap: map });
     expect(errorLines(synthErrors(w.stack))).toContain(
-      '[test/lb] test/lb/b: sessionPersistence.cookieName "SID" is already the session cookie of test/lb/a; allowed: a cookie name per backend service (a client routed to both would lose its target in one), or leave it out for a distinct default');
+      '[test/lb] test/lb/BackendServices/b: sessionPersistence.cookieName "SID" is already the session cookie of test/lb/BackendServices/a; allowed: a cookie name per backend service (a client routed to both would lose its target in one), or leave it out for a distinct default');
   });
 
   it('a backend used only by a rule or as a mirror is not reported unused', () => {
@@ -237,33 +256,29 @@ describe('URL maps in the tree', () => {
     site.addRule('s2', { path: '/s2/*', action: RuleAction.forward(sticky2) });
     lb.addListener('http', { protocol: ListenerProtocol.HTTP, port: 80, backendService: web, urlMap: site });
     lb.addListener('http2', { protocol: ListenerProtocol.HTTP, port: 81, backendService: web, urlMap: site });
-    const outdir = Testing.fullSynth(w.stack);
-    try {
-      const doc = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'test', 'alb', 'lb.json'), 'utf8')) as LbConfig;
-      expect(validateLbConfig(doc)).toEqual([]);
-      expect(doc.listeners.map((l) => l.urlMap)).toEqual(['lb/site', 'lb/site']);
-      expect(doc.urlMaps).toEqual([{
-        id: 'lb/site', path: 'test/lb/site', rules: [
-          { id: 'api', host: 'api.example.com', path: '/v1/*', action: { type: 'forward', backendService: 'lb/api', redirect: null, fixedResponse: null },
-            rewrite: { host: null, path: '/*', query: null }, requestHeaders: { set: [{ name: 'X-Env', value: 'prod' }], remove: ['X-Debug'] },
-            responseHeaders: { set: [], remove: ['Server'] }, mirror: 'lb/shadow' },
-          { id: 'https', host: 'shop.example.com', path: null,
-            action: { type: 'redirect', backendService: null, fixedResponse: null,
-              redirect: { protocol: 'HTTPS', host: null, port: 443, path: null, query: null, statusCode: 301 } },
-            rewrite: null, requestHeaders: null, responseHeaders: null, mirror: null },
-          { id: 'ping', host: null, path: '/ping',
-            action: { type: 'fixedResponse', backendService: null, redirect: null, fixedResponse: { statusCode: 200, contentType: 'text/plain', body: 'pong' } },
-            rewrite: null, requestHeaders: null, responseHeaders: null, mirror: null },
-          expect.objectContaining({ id: 's1' }), expect.objectContaining({ id: 's2' }),
-        ],
-      }]);
-      // Default session cookies differ per backend service.
-      const names = doc.backendServices.filter((b) => b.sessionPersistence !== null).map((b) => b.sessionPersistence!.cookieName);
-      expect(names).toHaveLength(2);
-      expect(names[0]).not.toBe(names[1]);
-      names.forEach((n) => expect(n).toMatch(/^ALB_SESSION_[0-9a-f]{8}$/));
-    } finally {
-      fs.rmSync(outdir, { recursive: true, force: true });
-    }
+    const outdir = fullSynth(w.stack);
+    const doc = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', 'test', 'alb', 'lb.json'), 'utf8')) as LbConfig;
+    expect(validateLbConfig(doc)).toEqual([]);
+    expect(doc.listeners.map((l) => l.urlMap)).toEqual(['lb/UrlMaps/site', 'lb/UrlMaps/site']);
+    expect(doc.urlMaps).toEqual([{
+      id: 'lb/UrlMaps/site', path: 'test/lb/UrlMaps/site', rules: [
+        { id: 'api', host: 'api.example.com', path: '/v1/*', action: { type: 'forward', backendService: 'lb/BackendServices/api', redirect: null, fixedResponse: null },
+          rewrite: { host: null, path: '/*', query: null }, requestHeaders: { set: [{ name: 'X-Env', value: 'prod' }], remove: ['X-Debug'] },
+          responseHeaders: { set: [], remove: ['Server'] }, mirror: 'lb/BackendServices/shadow' },
+        { id: 'https', host: 'shop.example.com', path: null,
+          action: { type: 'redirect', backendService: null, fixedResponse: null,
+            redirect: { protocol: 'HTTPS', host: null, port: 443, path: null, query: null, statusCode: 301 } },
+          rewrite: null, requestHeaders: null, responseHeaders: null, mirror: null },
+        { id: 'ping', host: null, path: '/ping',
+          action: { type: 'fixedResponse', backendService: null, redirect: null, fixedResponse: { statusCode: 200, contentType: 'text/plain', body: 'pong' } },
+          rewrite: null, requestHeaders: null, responseHeaders: null, mirror: null },
+        expect.objectContaining({ id: 's1' }), expect.objectContaining({ id: 's2' }),
+      ],
+    }]);
+    // Default session cookies differ per backend service.
+    const names = doc.backendServices.filter((b) => b.sessionPersistence !== null).map((b) => b.sessionPersistence!.cookieName);
+    expect(names).toHaveLength(2);
+    expect(names[0]).not.toBe(names[1]);
+    names.forEach((n) => expect(n).toMatch(/^ALB_SESSION_[0-9a-f]{8}$/));
   });
 });

@@ -3,6 +3,7 @@ import { defaultCookieName, renderLbConfig, serializeLbConfig } from '../../lib/
 import { LbConfig } from '../../lib/config/types';
 import { assertValidLbConfig, validateLbConfig } from '../../lib/config/validate';
 import { validateLoadBalancerTree } from '../../lib/model/load-balancer';
+import { renderIssue } from '../../lib/model/messages';
 import { sampleTree } from './fixtures';
 
 const SECRET = 'cd'.repeat(32);
@@ -65,33 +66,33 @@ describe('renderLbConfig', () => {
 
 describe('validateLbConfig', () => {
   it('refuses an unknown schemaVersion with one clear message', () => {
-    expect(validateLbConfig({ ...render(), schemaVersion: 2 })).toEqual([
-      '/schemaVersion: 2 is not understood by this runtime; it understands schemaVersion 1 (re-synthesize with the cdktf-alb version that matches this runtime)',
+    expect(validateLbConfig({ ...render(), schemaVersion: 2 }).map(renderIssue)).toEqual([
+      '/schemaVersion: 2 is not understood by this runtime; allowed: schemaVersion 1 (re-synthesize with the cdktf-alb version that matches this runtime)',
     ]);
-    expect(validateLbConfig({ listeners: [] })[0]).toMatch(/^\/schemaVersion: undefined is not understood/);
+    expect(validateLbConfig({ listeners: [] }).map(renderIssue)).toEqual([
+      '/schemaVersion: is missing; allowed: schemaVersion 1 (re-synthesize with the cdktf-alb version that matches this runtime)',
+    ]);
   });
 
   it('refuses non-objects', () => {
-    expect(validateLbConfig(null)).toEqual(['/: the LB config must be a JSON object, got null']);
-    expect(validateLbConfig([])).toEqual(['/: the LB config must be a JSON object, got an array']);
+    expect(validateLbConfig(null).map(renderIssue)).toEqual(['/: null is not an LB config; allowed: a JSON object (an LB config document)']);
+    expect(validateLbConfig([]).map(renderIssue)).toEqual(['/: "an array" is not an LB config; allowed: a JSON object (an LB config document)']);
   });
 
   it('lists every schema problem with its JSON pointer and value', () => {
     const doc = render() as unknown as Record<string, any>;
     doc.listeners[0].port = 70000;
     doc.listeners[0].protocol = 'QUIC';
-    doc.backendServices[0].targets[0].weight = 101;
     doc.backendServices[0].extra = true;
     delete doc.admin;
     doc.cookieSecret = 'xyz';
-    const errors = validateLbConfig(doc);
+    const errors = validateLbConfig(doc).map(renderIssue);
     expect(errors).toEqual(expect.arrayContaining([
-      '/: missing property "admin"',
-      '/listeners/0/port: 70000 must be <= 65535',
-      '/listeners/0/protocol: "QUIC" is not one of "TCP", "TLS", "HTTP", "HTTPS"',
-      '/backendServices/0/targets/0/weight: 101 must be <= 100',
-      '/backendServices/0: unknown property "extra"',
-      '/cookieSecret: "xyz" must NOT have fewer than 64 characters',
+      '/admin: is missing; allowed: an AdminConfig object',
+      '/listeners/0/port: 70000 must be <= 65535; allowed: a number 1..65535',
+      '/listeners/0/protocol: "QUIC" is not one of the allowed values; allowed: "TCP", "TLS", "HTTP", "HTTPS"',
+      '/backendServices/0/extra: true is not a known property; allowed: the properties id, path, protocol, port, algorithm, sessionPersistence, healthCheck, forwardedHeaders, proxyProtocol, timeouts, passiveHealth, targets',
+      '/cookieSecret: "xyz" must NOT have fewer than 64 characters; allowed: a string of at least 64 characters matching /^[0-9a-f]+$/',
     ]));
   });
 
@@ -101,11 +102,12 @@ describe('validateLbConfig', () => {
     doc.listeners[2].port = 80;
     doc.backendServices[0].targets[1].id = doc.backendServices[0].targets[0].id;
     doc.listeners[3].tls!.defaultCertificates = [];
-    expect(validateLbConfig(doc)).toEqual([
-      '/backendServices/0/targets/1/id: "lb/legacy/10.0.0.1:8080" is not unique in backend service "lb/web"',
-      '/listeners/1/backendService: "nope" is not the id of a backend service in this document',
-      '/listeners/2/port: 80 is already used by listener "lb/http"',
-      '/listeners/3/tls: a TLS listener needs at least one default certificate',
+    expect(validateLbConfig(doc).map(renderIssue)).toEqual([
+      '/backendServices/0/targets/1/id: "lb/legacy/10.0.0.1:8080" is not unique in backend service "lb/web"; allowed: one target per id',
+      '/listeners/1/backendService: "nope" is not the id of a backend service in this document; allowed: "lb/web", "lb/web2", "lb/db"',
+      // The model's rules, with the construct paths the document records (the same lines synth gives).
+      'app/lb/tcp: port 80 is already used by app/lb/http; allowed: a port unique per load balancer (listeners and adminPort)',
+      'app/lb/tls: certificates [] are missing on a TLS listener; allowed: 1..2 default certificates (certificates prop or listener.addCertificates(Certificate.fromFiles(...)))',
     ]);
   });
 

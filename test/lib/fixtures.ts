@@ -4,6 +4,7 @@ import { resolveBackendService } from '../../lib/model/backend-service';
 import { resolveListener } from '../../lib/model/listener';
 import { BackendProtocol, HealthCheckProtocol, ListenerProtocol, Algorithm } from '../../lib/model/enums';
 import { limits } from '../../lib/model';
+import { IssueError } from '../../lib/model/messages';
 
 export const LB = 'app/lb';
 
@@ -17,7 +18,7 @@ export function ipTarget(address: string, port = 0, weight = 10) {
 
 export function backend(name: string, protocol: BackendProtocol, port: number, groups: ServerGroupModel[], extra: object = {}): AttachedBackendServiceModel {
   const { model, errors } = resolveBackendService({ path: `${LB}/${name}`, protocol, port, ...extra });
-  if (errors.length) throw new Error(errors.join('\n'));
+  if (errors.length) throw new IssueError(errors);
   return { ...model, loadBalancerPath: LB, serverGroups: groups, availabilityGroups: [], attachmentOrder: groups.map(() => 'serverGroup' as const) };
 }
 
@@ -37,7 +38,7 @@ export function sampleTree(): LoadBalancerTree {
   const cert = { name: 'site', certFile: '/etc/site.pem', keyFile: '/etc/site.key' };
   const listener = (name: string, protocol: ListenerProtocol, port: number, b: AttachedBackendServiceModel, extra: object = {}, certs = protocol === ListenerProtocol.HTTPS || protocol === ListenerProtocol.TLS ? [cert] : []) => {
     const { model, errors } = resolveListener({ path: `${LB}/${name}`, protocol, port, ...extra });
-    if (errors.length) throw new Error(errors.join('\n'));
+    if (errors.length) throw new IssueError(errors);
     return { ...model, certificates: certs, sniCertificates: [], backendService: b, urlMap: null };
   };
   return {

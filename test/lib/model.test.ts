@@ -5,6 +5,7 @@ import {
 import { ListenerProtocol, BackendProtocol, HealthCheckProtocol } from '../../lib/model/enums';
 import { resolveHealthCheck } from '../../lib/model/health-check';
 import { resolveListener } from '../../lib/model/listener';
+import { renderIssue } from '../../lib/model/messages';
 import { backend, ipTarget, LB, sampleTree, serverGroup } from './fixtures';
 
 describe('field helpers', () => {
@@ -28,7 +29,7 @@ describe('field helpers', () => {
 
   it('integer ranges name path, field, value and range', () => {
     expect(checkIntRange('p', 'f', 3, { min: 1, max: 5 })).toEqual([]);
-    expect(checkIntRange('p', 'f', 'x', { min: 1, max: 5 })).toEqual(['p: f "x" is not an integer; allowed: an integer 1..5']);
+    expect(checkIntRange('p', 'f', 'x', { min: 1, max: 5 }).map(renderIssue)).toEqual(['p: f "x" is not an integer; allowed: an integer 1..5']);
   });
 });
 
@@ -64,7 +65,7 @@ describe('validateLoadBalancerTree', () => {
     const a = backend('a', BackendProtocol.HTTP, 80, [group]);
     const b = backend('b', BackendProtocol.HTTP, 80, [group]);
     const errors = validateLoadBalancerTree({ ...tree, backendServices: [...tree.backendServices, a, b], serverGroups: [...tree.serverGroups, group] }).errors;
-    expect(errors).toEqual([`${LB}/outside: target.address "192.168.0.1" is outside the VPC app/vpc of load balancer ${LB}; allowed: addresses in 10.0.0.0/16`]);
+    expect(errors.map(renderIssue)).toEqual([`${LB}/outside: target.address "192.168.0.1" is outside the VPC app/vpc of load balancer ${LB}; allowed: addresses in 10.0.0.0/16`]);
   });
 
   it('checks targets of server groups no backend uses', () => {

@@ -7,6 +7,8 @@ import { PLAN_DOCUMENT_VERSION, PlanDocument, parsePlanDocument } from '../../li
 import { planAll } from '../../lib/placement/plan';
 import { analyseSurvivability, renderPlanReport } from '../../lib/placement/report';
 import { PlacedVm, PlacementGroup, VmRole, ZoneSpec } from '../../lib/placement/types';
+// The one builder of LB config documents in the tests.
+import { backend, lbConfig, target } from '../runtime/helpers/config';
 
 const ZONES: ZoneSpec[] = [
   { name: 'az-1', racks: ['r1', 'r2'] },
@@ -15,11 +17,7 @@ const ZONES: ZoneSpec[] = [
 
 /** An LB config with one backend whose targets are the given VMs (port 8080) plus extras. */
 function config(id: string, targets: { address: string; weight: number }[]): LbConfig {
-  return {
-    backendServices: [
-      { id: `${id}/web`, targets: targets.map((t, i) => ({ id: `t${i}`, address: t.address, port: 8080, weight: t.weight })) },
-    ],
-  } as unknown as LbConfig; // only the fields the analysis reads
+  return lbConfig([], [backend(`${id}/web`, targets.map((t, i) => target(`t${i}`, t.address, 8080, t.weight)))]);
 }
 
 function plan(groups: PlacementGroup[], zones = ZONES): PlanDocument {

@@ -26,11 +26,11 @@ test('damaged records are refused with the file, the field, the value and what i
     mutate(doc);
     return () => parsePlacementState(JSON.stringify(doc), '/s/placement.json');
   };
-  expect(() => parsePlacementState('{', '/s/placement.json')).toThrow(/^\/s\/placement.json: not JSON: .*delete the file to place from scratch/);
-  expect(bad((d) => (d.placementVersion = 2))).toThrow('/s/placement.json: placementVersion 2 is invalid (allowed: 1)');
-  expect(bad((d) => (d.groups[1].ordinal = 'two'))).toThrow('/s/placement.json: groups[1].ordinal "two" is invalid (allowed: an integer)');
-  expect(bad((d) => (d.groups[0].vms[1].group = 'app'))).toThrow('groups[0].vms[1].group "app" is invalid (allowed: "web" (the group it is recorded under))');
-  expect(bad((d) => delete d.groups[1].vms[2].address)).toThrow('groups[1].vms[2].address undefined is invalid (allowed: a string)');
+  expect(() => parsePlacementState('{', '/s/placement.json')).toThrow(/^\/s\/placement.json: is not JSON: .*delete the file to place from scratch/);
+  expect(bad((d) => (d.placementVersion = 2))).toThrow('/s/placement.json: placementVersion 2 is invalid; allowed: 1');
+  expect(bad((d) => (d.groups[1].ordinal = 'two'))).toThrow('/s/placement.json: groups[1].ordinal "two" is invalid; allowed: an integer');
+  expect(bad((d) => (d.groups[0].vms[1].group = 'app'))).toThrow('groups[0].vms[1].group "app" is invalid; allowed: "web" (the group it is recorded under)');
+  expect(bad((d) => delete d.groups[1].vms[2].address)).toThrow('groups[1].vms[2].address undefined is invalid; allowed: a string');
   expect(bad((d) => (d.groups[1].vms[0].role = 'db'))).toThrow(/vms\[0\]\.role "db" is invalid/);
-  expect(bad((d) => (d.groups = {}))).toThrow(/groups \{\} is invalid \(allowed: an array/);
+  expect(bad((d) => (d.groups = {}))).toThrow(/groups \{\} is invalid; allowed: an array/);
 });

@@ -59,8 +59,8 @@ test('/healthz answers ok while serving', async () => {
 });
 
 test('/status describes the node, listeners and targets', async () => {
-  await waitFor(async () => (await getJson(ADDR, node.adminPort, '/status')).backends[0].targets.every(
-    (t: { lastCheckAt: unknown }) => t.lastCheckAt !== null), 10_000, 'first health checks');
+  await waitFor('first health checks', async () => (await getJson(ADDR, node.adminPort, '/status')).backends[0].targets.every(
+    (t: { lastCheckAt: unknown }) => t.lastCheckAt !== null), 10_000, 50);
   const s = await getJson(ADDR, node.adminPort, '/status');
   expect(s).toMatchObject({
     node: 'edge-1', pid: node.child.pid, schemaVersion: 1, loadBalancer: 'web', address: ADDR, serving: true,
@@ -85,7 +85,7 @@ test('in-flight connections and requests are summed over workers', async () => {
   const slow = get(ADDR, PORT, '/slow?ms=1500');
   const before = a.slowHits + b.slowHits;
   // Once a backend has the request, the connection is open and the request is in flight.
-  await waitFor(() => a.slowHits + b.slowHits > before, 5000, 'the slow request to reach a backend');
+  await waitFor('the slow request to reach a backend', () => a.slowHits + b.slowHits > before, 5000, 50);
   const s = await getJson(ADDR, node.adminPort, '/status');
   expect(s.listeners[0].activeConnections).toBe(1);
   const active = s.backends[0].targets.reduce((sum: number, t: { active: number }) => sum + t.active, 0);
@@ -96,20 +96,20 @@ test('in-flight connections and requests are summed over workers', async () => {
 test('a killed backend turns unhealthy with its reason, and healthy again when it returns', async () => {
   const port = b.port;
   await b.close();
-  const down = await waitFor(async () => {
+  const down = await waitFor('target b unhealthy', async () => {
     const t = (await getJson(ADDR, node.adminPort, '/status')).backends[0].targets[1];
     return t.healthy === false ? t : null;
-  }, 10_000, 'target b unhealthy');
+  }, 10_000, 50);
   expect(down).toMatchObject({ id: 'b', reason: 'CONNECT_FAILED' });
   expect(down.consecutiveFailures).toBeGreaterThanOrEqual(2);
   // Every worker was told: no request goes to b.
   for (let i = 0; i < 10; i++) expect((await get(ADDR, PORT, `/x${i}`)).body).toBe('a');
 
   b = await startBackend('b', '127.0.4.200', port);
-  const up = await waitFor(async () => {
+  const up = await waitFor('target b healthy again', async () => {
     const t = (await getJson(ADDR, node.adminPort, '/status')).backends[0].targets[1];
     return t.healthy === true ? t : null;
-  }, 10_000, 'target b healthy again');
+  }, 10_000, 50);
   expect(up.reason).toBeNull();
   const bodies = new Set<string>();
   for (let i = 0; i < 10; i++) bodies.add((await get(ADDR, PORT, `/y${i}`)).body);
@@ -119,10 +119,10 @@ test('a killed backend turns unhealthy with its reason, and healthy again when i
 test('passive failures reported by the workers are counted per target and reason', async () => {
   const r = await get(ADDR, PORT_DEAD, '/');
   expect(r.status).toBeGreaterThanOrEqual(500);
-  const t = await waitFor(async () => {
+  const t = await waitFor('a passive failure', async () => {
     const target = (await getJson(ADDR, node.adminPort, '/status')).backends[1].targets[0];
     return target.passiveFailures.total >= 1 ? target : null;
-  }, 5000, 'a passive failure');
+  }, 5000, 50);
   expect(t.passiveFailures.byReason.CONNECT_FAILED).toBeGreaterThanOrEqual(1);
 });
 

@@ -1,14 +1,9 @@
 import { BackendServiceConfig, TargetConfig } from '../../lib/config/types';
+import { backend, target } from './helpers/config';
 
 /** Targets `t0..tn` on 127.0.3.x with the given weights (ids are what the ring keys on). */
 export function targets(weights: number[], idPrefix = 't'): TargetConfig[] {
-  return weights.map((weight, i) => ({
-    id: `${idPrefix}${i}`,
-    address: `127.0.3.${i + 1}`,
-    port: 8000 + i,
-    weight,
-    source: { kind: 'serverGroup', path: 'test/group', instance: null },
-  }));
+  return weights.map((weight, i) => target(`${idPrefix}${i}`, `127.0.3.${i + 1}`, 8000 + i, weight));
 }
 
 /** Synthetic client addresses 127.a.b.c, deterministic. */
@@ -20,23 +15,13 @@ export function clientIps(count: number): string[] {
 
 /** A complete backend service config for runtime unit tests; override what the test is about. */
 export function backendConfig(overrides: Partial<BackendServiceConfig> = {}): BackendServiceConfig {
-  return {
-    id: 'web',
-    path: 'test/web',
-    protocol: 'HTTP',
+  return backend('web', targets([1, 1, 1]), {
     port: 8080,
-    algorithm: 'WEIGHTED_ROUND_ROBIN',
-    sessionPersistence: null,
     healthCheck: {
       enabled: true, protocol: 'TCP', port: 0, intervalMs: 200, timeoutMs: 100,
       healthyThreshold: 2, unhealthyThreshold: 2, httpVersion: 'HTTP1.0', httpDomain: null,
       httpPath: '/', httpCodes: '2xx,3xx',
     },
-    forwardedHeaders: { proto: false, port: false, host: false, lbIp: false, clientPort: false },
-    proxyProtocol: false,
-    timeouts: { connectTimeoutMs: 1000, responseTimeoutMs: 5000 },
-    passiveHealth: { maxFails: 1, failTimeoutMs: 10_000 },
-    targets: targets([1, 1, 1]),
     ...overrides,
-  };
+  });
 }

@@ -69,8 +69,8 @@ describe('smooth weighted round robin (nginx)', () => {
   });
 
   test('bad input is refused with a clear message', () => {
-    expect(() => createPeers([...targets([1]), ...targets([1])])).toThrow(/id "t0" is used by two targets/);
-    expect(() => createPeers(targets([101]))).toThrow(/weight must be an integer 0\.\.100, got 101/);
+    expect(() => createPeers([...targets([1]), ...targets([1])], 'web')).toThrow('target #1: "t0" is not unique in backend service "web"; allowed: one target per id');
+    expect(() => createPeers(targets([101]))).toThrow("test/group: target.weight 101 is out of range; allowed: 0..100 (0 = no new traffic)");
     expect(() => createBalancer('RANDOM' as never, [])).toThrow(/unknown scheduling algorithm "RANDOM"; allowed: WEIGHTED_ROUND_ROBIN/);
   });
 });

@@ -11,13 +11,17 @@ import * as os from 'os';
 import * as path from 'path';
 import { BackendServiceConfig, LbConfig, ListenerConfig } from '../../lib/config/types';
 import { pidAlive } from '../../lib/process/supervision';
+import { backend as baseBackend, lbConfig as baseLbConfig, listener as baseListener, target } from './helpers/config';
+import { waitFor, WaitAborted } from './helpers/wait';
+
+export { sleep, waitFor } from './helpers/wait';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const BUNDLE = path.join(ROOT, 'dist', 'runtime', 'alb-runtime.js');
 
-/** Rebuilds the bundle when a runtime or lib/config source is newer (under a lock: test files run in parallel). */
+/** Rebuilds the bundle when a runtime or lib source is newer (under a lock: test files run in parallel). */
 export function ensureBundle(): void {
-  const newest = Math.max(...['runtime', 'lib/config'].flatMap((d) => sources(path.join(ROOT, d))));
+  const newest = Math.max(...['runtime', 'lib'].flatMap((d) => sources(path.join(ROOT, d))));
   const stale = () => !fs.existsSync(BUNDLE) || fs.statSync(BUNDLE).mtimeMs < newest;
   if (!stale()) return;
   execFileSync('flock', ['/tmp/alb-runtime-bundle.lock', '-c',
@@ -41,46 +45,35 @@ export function tempDir(prefix: string): string {
 
 export const SECRET = 'ab'.repeat(32);
 
+/** A backend of the process-level tests: HTTP checks configured but off, forwarded headers on, passive health off. */
 export function backend(id: string, targets: Array<{ id: string; port: number; weight?: number; address?: string }>,
   over: Partial<BackendServiceConfig> = {}): BackendServiceConfig {
-  return {
-    id, path: `stack/lb/${id}`, protocol: 'HTTP', port: 80, algorithm: 'WEIGHTED_ROUND_ROBIN',
-    sessionPersistence: null,
+  return baseBackend(id, targets.map((t) => target(t.id, t.address ?? '127.0.4.200', t.port, t.weight ?? 10, 'stack/lb/sg')), {
+    path: `stack/lb/${id}`,
     healthCheck: {
       enabled: false, protocol: 'HTTP', port: 0, intervalMs: 200, timeoutMs: 150, healthyThreshold: 1,
       unhealthyThreshold: 2, httpVersion: 'HTTP1.1', httpDomain: null, httpPath: '/', httpCodes: '2xx,3xx',
     },
     forwardedHeaders: { proto: true, port: true, host: true, lbIp: false, clientPort: false },
-    proxyProtocol: false,
     timeouts: { connectTimeoutMs: 1000, responseTimeoutMs: 10_000 },
     passiveHealth: { maxFails: 0, failTimeoutMs: 10_000 },
-    targets: targets.map((t) => ({
-      id: t.id, address: t.address ?? '127.0.4.200', port: t.port, weight: t.weight ?? 10,
-      source: { kind: 'serverGroup', path: 'stack/lb/sg', instance: null },
-    })),
     ...over,
-  };
+  });
 }
 
 export function listener(id: string, port: number, backendId: string, over: Partial<ListenerConfig> = {}): ListenerConfig {
-  return {
-    id, path: `stack/lb/${id}`, protocol: 'HTTP', port, backendService: backendId, enabled: true,
-    idleTimeoutMs: 30_000, limits: { qps: -1, activeConnections: -1 }, tls: null, hsts: null, ...over,
-  };
+  return baseListener(id, port, backendId, { path: `stack/lb/${id}`, ...over });
 }
 
+/** A document for one node, n1 on `nodeAddress`. */
 export function lbConfig(nodeAddress: string, listeners: ListenerConfig[], backends: BackendServiceConfig[],
   over: Partial<LbConfig> = {}): LbConfig {
-  return {
-    schemaVersion: 1,
+  return baseLbConfig(listeners, backends, {
     loadBalancer: { id: 'web', path: 'stack/web', vpcCidr: '127.0.0.0/8' },
     cookieSecret: SECRET,
     nodes: [{ name: 'n1', zone: 'az-1', rack: 'r1', address: nodeAddress }],
-    admin: { port: 0 },
-    listeners,
-    backendServices: backends,
     ...over,
-  };
+  });
 }
 
 export function writeJson(dir: string, name: string, doc: unknown): string {
@@ -155,13 +148,12 @@ export async function startNode(args: string[],
     kill: () => killTree(child),
   };
   if (opts.waitServing === false) return node;
-  const first = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`runtime exited (${child.exitCode}):\n${err}`);
+  const first = await waitFor('admin port in the first log line', () => {
+    if (child.exitCode !== null) throw new WaitAborted(`runtime exited (${child.exitCode}):\n${err}`);
     return /admin listening on [^\s]*:(\d+)/.exec(err);
-  }, 20_000, 'admin port in the first log line');
+  }, 20_000, 50);
   node.adminPort = Number(first[1]);
-  await waitFor(async () => (await get(opts.adminHost ?? '127.0.4.1', node.adminPort, '/healthz').catch(() => null))?.status === 200,
-    20_000, `node serving:\n${err}`);
+  await waitFor(`node serving:\n${err}`, async () => (await get(opts.adminHost ?? '127.0.4.1', node.adminPort, '/healthz').catch(() => null))?.status === 200, 20_000, 50);
   return node;
 }
 
@@ -226,25 +218,6 @@ export async function getJson<T = any>(host: string, port: number, p: string): P
   return JSON.parse(r.body) as T;
 }
 
-export async function waitFor<T>(probe: () => T | Promise<T>, timeoutMs: number, what: string): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v) return v as NonNullable<T>;
-    } catch (err) {
-      last = err;
-      if ((err as Error).message.startsWith('runtime exited')) throw err;
-    }
-    await sleep(50);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
 /** Alive and not a zombie (an exited daemon whose parent is gone may wait unreaped here). */
 export const processAlive = pidAlive;
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}

@@ -51,7 +51,7 @@ describe('validate', () => {
     const c = { ...goodConfig(), schemaVersion: 7 };
     const r = cli(['validate', '--config', writeJson(dir, 'v7.json', c)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\/schemaVersion: .*7.*understands schemaVersion 1/);
+    expect(r.stderr).toContain('/schemaVersion: 7 is not understood by this runtime; allowed: schemaVersion 1 (re-synthesize with the cdktf-alb version that matches this runtime)');
     // One clear message, not a cascade of schema errors.
     expect(r.stderr).toContain('(1 problem)');
   });
@@ -69,7 +69,7 @@ describe('validate', () => {
     c.listeners.push(listener('http2', 18081, 'web'));
     const r = cli(['validate', '--config', writeJson(dir, 'dup.json', c)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\/listeners\/1\/port: 18081/);
+    expect(r.stderr).toContain('stack/lb/http2: port 18081 is already used by stack/lb/http; allowed: a port unique per load balancer (listeners and adminPort)');
   });
 
   test('certificate file that cannot be read', () => {
@@ -83,7 +83,7 @@ describe('validate', () => {
     });
     const r = cli(['validate', '--config', writeJson(dir, 'cert.json', c)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/\/listeners\/0\/tls\/defaultCertificates\/0\/certFile: certificate "site": file not readable \(ENOENT\) \(value: ".*missing-cert\.pem"\)/);
+    expect(r.stderr).toMatch(/\/listeners\/0\/tls\/defaultCertificates\/0\/certFile: ".*missing-cert\.pem" \(certificate "site"\) is not readable on this node \(ENOENT\); allowed: a readable PEM file on this node/);
     expect(r.stderr).toContain('/listeners/0/tls/defaultCertificates/0/keyFile');
   });
 
@@ -92,7 +92,7 @@ describe('validate', () => {
     c.listeners[0].protocol = 'TCP';
     const r = cli(['validate', '--config', writeJson(dir, 'proto.json', c)]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('a TCP listener cannot forward to a HTTP backend service');
+    expect(r.stderr).toContain('stack/lb/http: backendService "stack/lb/web" is an HTTP backend service behind a TCP listener; allowed: a BackendProtocol.TCP backend service');
   });
 
   test('malformed cookie secret', () => {
@@ -115,7 +115,7 @@ describe('validate', () => {
   test('--node that the config does not list', () => {
     const r = cli(['validate', '--config', writeJson(dir, 'node.json', goodConfig()), '--node', 'ghost']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/unknown node "ghost" .*allowed: "n1"/);
+    expect(r.stderr).toContain('/nodes: --node "ghost" is not a node of this document; allowed: "n1"');
   });
 });
 
@@ -131,7 +131,7 @@ describe('run', () => {
   test('refuses an unknown --node', () => {
     const r = cli(['run', '--config', writeJson(dir, 'run-node.json', goodConfig()), '--node', 'ghost', '--workers', '0']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('unknown node "ghost"');
+    expect(r.stderr).toContain('--node "ghost" is not a node of this document');
   });
 
   test('refuses a bad --workers value', () => {

@@ -44,11 +44,11 @@ test('two workers share the listener and both serve; a killed worker is replaced
 
     const victim: number = s.workers[0].pid;
     process.kill(victim, 'SIGKILL');
-    const after = await waitFor(async () => {
+    const after = await waitFor('a replacement worker', async () => {
       const t = await getJson(ADDR, node.adminPort, '/status');
       const pids = t.workers.map((w: { pid: number }) => w.pid);
       return t.workers.length === 2 && !pids.includes(victim) && t.workers.every((w: { responding: boolean }) => w.responding) ? t : null;
-    }, 20_000, 'a replacement worker');
+    }, 20_000, 50);
     expect(after.workerRestarts).toBe(1);
     expect(after.workers.map((w: { pid: number }) => w.pid)).toContain(s.workers[1].pid);
     for (let i = 0; i < 10; i++) expect((await get(ADDR, PORT, `/after${i}`)).status).toBe(200);
@@ -66,12 +66,11 @@ test('SIGTERM stops accepting, drains an in-flight slow request, then exits 0 wi
     const workerPids: number[] = status.workers.map((w: { pid: number }) => w.pid);
     const before = app.slowHits;
     const slow = get(ADDR, PORT, '/slow?ms=1500');
-    await waitFor(() => app.slowHits > before, 5000, 'the slow request to reach the backend');
+    await waitFor('the slow request to reach the backend', () => app.slowHits > before, 5000, 50);
 
     node.child.kill('SIGTERM');
     // New connections are refused while the slow request drains.
-    await waitFor(async () => get(ADDR, PORT, '/new').then(() => false, (err: Error) => /ECONNREFUSED/.test(err.message)),
-      5000, 'the listener to stop accepting');
+    await waitFor('the listener to stop accepting', async () => get(ADDR, PORT, '/new').then(() => false, (err: Error) => /ECONNREFUSED/.test(err.message)), 5000, 50);
     const r = await slow;
     expect(r.status).toBe(200);
     expect(r.body).toBe('app');

@@ -2,12 +2,11 @@
  * The primary's copies of validated configs that worker processes read (runtime/process/
  * config-files): written once per hash, private, verified by hash on read, cleaned up.
  */
-import { createHash } from 'crypto';
+import { sha256Hex as sha256 } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigFiles, readConfigFile } from '../../runtime/process/config-files';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const stores: ConfigFiles[] = [];
 
 function store(): ConfigFiles {

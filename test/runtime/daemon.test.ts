@@ -2,7 +2,7 @@
  * `start` / `stop` / `status` / `reload` against a real daemon in a state directory, as the
  * deploy targets drive them.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -27,7 +27,7 @@ function pidOf(): number | null {
 
 
 function sha256(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  return sha256Hex(fs.readFileSync(file));
 }
 
 function config(targets: Array<{ id: string; port: number; weight?: number }>, extraListeners: ReturnType<typeof listener>[] = []) {
@@ -112,11 +112,11 @@ describe('a daemon through its life', () => {
   test('the access log and the event log live in the state dir', async () => {
     for (let i = 0; i < 3; i++) await get(NODE_ADDR, PORT, `/logged/${i}`);
     const accessLog = path.join(stateDir, 'n1', 'access.log');
-    const lines = await waitFor(() => {
+    const lines = await waitFor('three access log lines', () => {
       const text = fs.existsSync(accessLog) ? fs.readFileSync(accessLog, 'utf8') : '';
       const found = text.split('\n').filter((l) => l.includes('/logged/')).map((l) => JSON.parse(l));
       return found.length === 3 ? found : null;
-    }, 5000, 'three access log lines');
+    }, 5000, 50);
     expect(lines.map((l) => l.url).sort()).toEqual(['/logged/0', '/logged/1', '/logged/2']);
     expect(lines[0]).toMatchObject({ listener: 'http', backend: 'web', target: 'a', status: 200, method: 'GET' });
     const events = fs.readFileSync(path.join(stateDir, 'n1', 'runtime.log'), 'utf8');
@@ -127,13 +127,12 @@ describe('a daemon through its life', () => {
     const accessLog = path.join(stateDir, 'n1', 'access.log');
     fs.renameSync(accessLog, `${accessLog}.1`);
     process.kill(pidOf()!, 'SIGUSR1');
-    await waitFor(() => fs.readFileSync(path.join(stateDir, 'n1', 'runtime.log'), 'utf8').includes('reopening access logs'),
-      5000, 'the primary to log the reopen');
-    const lines = await waitFor(async () => {
+    await waitFor('the primary to log the reopen', () => fs.readFileSync(path.join(stateDir, 'n1', 'runtime.log'), 'utf8').includes('reopening access logs'), 5000, 50);
+    const lines = await waitFor('a line in the new access.log', async () => {
       await get(NODE_ADDR, PORT, '/rotated');
       const text = fs.existsSync(accessLog) ? fs.readFileSync(accessLog, 'utf8') : '';
       return text.includes('/rotated') ? text : null;
-    }, 10_000, 'a line in the new access.log');
+    }, 10_000, 50);
     expect(lines).not.toContain('/logged/');
     expect(fs.readFileSync(`${accessLog}.1`, 'utf8')).not.toContain('/rotated');
   });

@@ -202,6 +202,20 @@ test('bytes after a complete response: the response is delivered, the connection
   expect(target.connections).toBe(2);
 });
 
+test('a second answer arriving after the response, while the connection idles, closes it (never crashes)', async () => {
+  // Like python's http.server answering a chunked POST, then its chunk lines with a 400.
+  const [pool, target] = await poolFor((_h, s) => {
+    s.write(OK);
+    setTimeout(() => s.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'), 30);
+  });
+  const first = await run(pool);
+  expect(first.body).toBe('hello');
+  await new Promise((r) => setTimeout(r, 100));
+  const second = await run(pool);
+  expect(second).toEqual({ connected: true, status: 200, headers: ['Content-Length', '5', 'X-A', '1'], body: 'hello', error: null });
+  expect(target.connections).toBe(2);
+});
+
 test('a body cut short by the target fails after the headers; a silent target times out', async () => {
   const [pool] = await poolFor((head, s) => {
     if (head.startsWith('GET /short')) s.end('HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nonly this');

@@ -2,18 +2,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { ChildProcess, spawn } from 'node:child_process';
 
-/** Polls `predicate` every 10 ms until it holds, or fails after `timeoutMs` with `what`. */
-export async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await sleep(10);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export { sleep, waitFor } from './helpers/wait';
 
 export interface RecordedRequest { method: string; url: string; host: string | undefined; httpVersion: string; at: number }
 

@@ -249,13 +249,22 @@ served('POST with a body, then a GET', ['POST /a', 'GET /b'], (P) => post(P, 'Co
 served('chunked POST, then a GET', ['POST /a', 'GET /b'], (P) => chunked(P, '5\r\nhello\r\n0\r\n\r\n') + `GET ${P}/b HTTP/1.1\r\n${H}\r\n`);
 served('HEAD, then a GET', ['HEAD /a', 'GET /b'], (P) => `HEAD ${P}/a HTTP/1.1\r\n${H}\r\nGET ${P}/b HTTP/1.1\r\n${H}\r\n`);
 
-// Upgrade with tails: nothing after the head reaches the target before it answered 101;
-// these targets refuse (they answer 200), so the tail is dropped with the connection.
+// Upgrade with tails: nothing after the head reaches the target before it answered 101.
+// These targets refuse (they answer 200): the connection goes on as HTTP/1.1 and the tail is
+// parsed as the client's next request, through every check (the forged X-Forwarded-For gets
+// the real client appended, a bad tail is answered 400).
 const upgrade = (P: string, proto: string): string => `GET ${P}/ws HTTP/1.1\r\n${H}Connection: Upgrade\r\nUpgrade: ${proto}\r\n\r\n`;
-vector({ name: 'refused WebSocket upgrade with a smuggled request', send: (P) => upgrade(P, 'websocket') + SMUG(P), statuses: [200], close: true, target: ['GET /ws'] });
-vector({ name: 'refused h2c upgrade with a smuggled request', send: (P) => upgrade(P, 'h2c') + SMUG(P), statuses: [200], close: true, target: ['GET /ws'] });
-vector({ name: 'refused upgrade with a smuggled POST', send: (P) => upgrade(P, 'websocket') + post(P, 'Content-Length: 5\r\n', 'hello'), statuses: [200], close: true, target: ['GET /ws'] });
-vector({ name: 'refused upgrade with garbage after it', send: (P) => `${upgrade(P, 'websocket')}\u0000\u0001garbage`, statuses: [200], close: true, target: ['GET /ws'] });
+const forwardedFor = (seen: Parameters<NonNullable<Vector['check']>>[0]): void => {
+  expect(seen[1].headers['x-forwarded-for']).toBe('6.6.6.6, 127.0.0.1');
+};
+served('refused WebSocket upgrade, then a request in the same write', ['GET /ws', 'GET /SMUG'], (P) => upgrade(P, 'websocket') + SMUG(P), { check: forwardedFor });
+served('refused h2c upgrade, then a request in the same write', ['GET /ws', 'GET /SMUG'], (P) => upgrade(P, 'h2c') + SMUG(P), { check: forwardedFor });
+served('refused upgrade, then a POST in the same write', ['GET /ws', 'POST /a'], (P) => upgrade(P, 'websocket') + post(P, 'Content-Length: 5\r\n', 'hello'));
+vector({ name: 'refused upgrade, then a request with a bad Host', send: (P) => `${upgrade(P, 'websocket')}GET ${P}/SMUG HTTP/1.1\r\nHost: evil@internal\r\n\r\n`,
+  statuses: [200, 400], close: true, target: ['GET /ws'] });
+vector({ name: 'refused upgrade, then a CL/TE conflict', send: (P) => upgrade(P, 'websocket') + post(P, 'Content-Length: 4\r\nTransfer-Encoding: chunked\r\n', `0\r\n\r\n${SMUG(P)}`),
+  statuses: [200, 400], close: true, target: ['GET /ws'] });
+vector({ name: 'refused upgrade, then garbage', send: (P) => `${upgrade(P, 'websocket')}\u0000\u0001garbage\r\n\r\n`, statuses: [200, 400], close: true, target: ['GET /ws'] });
 vector({ name: 'an upgrade pipelined behind a GET', send: (P) => get(P) + upgrade(P, 'websocket') + SMUG(P), statuses: [200], close: true, target: ['GET /a'] });
 served('Upgrade without Connection: upgrade is a plain request; the tail is parsed as the next one', ['GET /ws', 'GET /SMUG'],
   (P) => `GET ${P}/ws HTTP/1.1\r\n${H}Upgrade: websocket\r\n\r\n${SMUG(P)}`, {

@@ -10,7 +10,7 @@
  * parsed by a small strict parser in this file (not node:http), so the framing the LB chose
  * is visible and checked byte for byte.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex as sha256 } from '../../lib/config/hash';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { backend, lbConfig, listener, target } from './helpers/config';
@@ -254,9 +254,6 @@ async function trickle(c: RawClient, data: Buffer, seed: number, maxPiece = 5, p
   return writes;
 }
 
-function sha256(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
 
 /** 8 MiB that is not one repeated byte, so a shifted or duplicated chunk changes the hash. */
 function bigPayload(): Buffer {

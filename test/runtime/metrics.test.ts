@@ -2,7 +2,7 @@
  * /metrics of a 2-worker node: Prometheus text that parses, with request, response, latency and
  * connection series summed over the workers, and the node's own health and reload series.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as net from 'net';
 import {
@@ -74,10 +74,10 @@ test('request, response, latency and connection series count every request once,
   for (let i = 0; i < 30; i++) expect((await get(ADDR, PORT, `/m${i}`)).status).toBe(200);
   const route = { listener: 'main', backend: 'web', target: 'a' };
   // Connection close is seen by the worker a moment after the response.
-  const m = await waitFor(async () => {
+  const m = await waitFor('connections to close', async () => {
     const s = await scrape();
     return sum(s, 'alb_active_connections', { listener: 'main' }) === 0 ? s : null;
-  }, 5000, 'connections to close');
+  }, 5000, 50);
   expect(sum(m, 'alb_requests_total', route)).toBe(30);
   expect(m.filter((s) => s.name === 'alb_requests_total' && s.labels.listener === 'main')).toHaveLength(1);
   expect(sum(m, 'alb_responses_total', { ...route, code: '200' })).toBe(30);
@@ -89,35 +89,35 @@ test('request, response, latency and connection series count every request once,
 });
 
 test('target health gauge and passive failures', async () => {
-  const m = await waitFor(async () => {
+  const m = await waitFor('health gauge', async () => {
     const s = await scrape();
     return sum(s, 'alb_target_healthy', { backend: 'web', target: 'a' }) === 1 ? s : null;
-  }, 5000, 'health gauge');
+  }, 5000, 50);
   // Checks are off for "nowhere": its target counts as healthy.
   expect(sum(m, 'alb_target_healthy', { backend: 'nowhere', target: 'gone' })).toBe(1);
 
   const r = await get(ADDR, PORT_DEAD, '/');
   expect(r.status).toBeGreaterThanOrEqual(500);
-  const after = await waitFor(async () => {
+  const after = await waitFor('passive failure counter', async () => {
     const s = await scrape();
     return sum(s, 'alb_target_passive_failures_total', { backend: 'nowhere', target: 'gone', reason: 'CONNECT_FAILED' }) >= 1 ? s : null;
-  }, 5000, 'passive failure counter');
+  }, 5000, 50);
   const deadResponses = after.filter((s) => s.name === 'alb_responses_total' && s.labels.listener === 'dead');
   expect(deadResponses.reduce((acc, s) => acc + s.value, 0)).toBe(1);
   expect(Number(deadResponses[0].labels.code)).toBeGreaterThanOrEqual(500);
 });
 
 test('reloads are counted, failed ones too, and the config hash is exported', async () => {
-  const hash = createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const hash = sha256Hex(fs.readFileSync(file));
   let m = await scrape();
   expect(sum(m, 'alb_reloads_total')).toBe(0);
   expect(sum(m, 'alb_config_info', { hash })).toBe(1);
 
   node.child.kill('SIGHUP');
-  await waitFor(async () => (await getJson(ADDR, node.adminPort, '/status')).lastReload?.ok === true, 10_000, 'reload');
+  await waitFor('reload', async () => (await getJson(ADDR, node.adminPort, '/status')).lastReload?.ok === true, 10_000, 50);
   fs.writeFileSync(file, '{"schemaVersion": 2}');
   node.child.kill('SIGHUP');
-  await waitFor(async () => (await getJson(ADDR, node.adminPort, '/status')).lastReload?.ok === false, 10_000, 'refused reload');
+  await waitFor('refused reload', async () => (await getJson(ADDR, node.adminPort, '/status')).lastReload?.ok === false, 10_000, 50);
   m = await scrape();
   expect(sum(m, 'alb_reloads_total')).toBe(2);
   expect(sum(m, 'alb_reloads_failed_total')).toBe(1);

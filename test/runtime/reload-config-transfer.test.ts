@@ -3,7 +3,7 @@
  * private copy per config hash in the temp directory, only the current one kept, removed on
  * stop — and when no copy can be written, the document goes over IPC and reloads still work.
  */
-import { createHash } from 'crypto';
+import { sha256Hex as sha256 } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as path from 'path';
 import {
@@ -13,7 +13,6 @@ import {
 
 const ADDR = '127.0.4.31';
 const PORT = 18131;
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 let dir: string;
 let a: TestBackend;
@@ -33,10 +32,10 @@ function startWith(tmp: string, file: string): Promise<RunningNode> {
 async function reloadTo(node: RunningNode, file: string, text: string): Promise<void> {
   fs.writeFileSync(file, text);
   node.child.kill('SIGHUP');
-  const s = await waitFor(async () => {
+  const s = await waitFor('reload outcome in /status', async () => {
     const st = await getJson(ADDR, node.adminPort, '/status');
     return st.lastReload?.hash === sha256(text) ? st : null;
-  }, 20_000, 'reload outcome in /status');
+  }, 20_000, 50);
   expect(s.lastReload.ok).toBe(true);
   expect(s.configHash).toBe(sha256(text));
 }

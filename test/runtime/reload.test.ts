@@ -2,7 +2,7 @@
  * Hot reload (SIGHUP) of a 2-worker node under continuous load: weights change, a listener is
  * added and removed, an invalid config is refused — and not one request fails.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as fs from 'fs';
 import * as http from 'http';
 import {
@@ -29,13 +29,13 @@ function configWith(weights: { a: number; b: number }, extra: boolean): LbConfig
 /** Writes the config, SIGHUPs the node and waits for /status to report the outcome. */
 async function reload(doc: unknown): Promise<{ ok: boolean; error: string | null }> {
   const text = `${JSON.stringify(doc, null, 2)}\n`;
-  const hash = createHash('sha256').update(text).digest('hex');
+  const hash = sha256Hex(text);
   fs.writeFileSync(file, text);
   node.child.kill('SIGHUP');
-  const status = await waitFor(async () => {
+  const status = await waitFor('reload outcome in /status', async () => {
     const s = await getJson(ADDR, node.adminPort, '/status');
     return s.lastReload?.hash === hash ? s : null;
-  }, 20_000, 'reload outcome in /status');
+  }, 20_000, 50);
   return status.lastReload;
 }
 
@@ -94,8 +94,7 @@ test('reloads under continuous load drop no request', async () => {
 
     // 4. The extra listener is removed and closes.
     expect(await reload(configWith({ a: 5, b: 5 }, false))).toMatchObject({ ok: true });
-    await waitFor(async () => get(ADDR, EXTRA, '/gone').then(() => false, (err: Error) => /ECONNREFUSED/.test(err.message)),
-      10_000, 'removed listener to close');
+    await waitFor('removed listener to close', async () => get(ADDR, EXTRA, '/gone').then(() => false, (err: Error) => /ECONNREFUSED/.test(err.message)), 10_000, 50);
     const status = await getJson(ADDR, node.adminPort, '/status');
     expect(status.listeners.map((l: { id: string }) => l.id)).toEqual(['main']);
     expect(status.backends[0].targets.map((t: { weight: number }) => t.weight)).toEqual([5, 5]);
@@ -122,8 +121,8 @@ test('--workers 0 (in-process data plane) reloads the same way', async () => {
     const text = JSON.stringify(doc(0));
     fs.writeFileSync(inProcessFile, text);
     solo.child.kill('SIGHUP');
-    const hash = createHash('sha256').update(text).digest('hex');
-    await waitFor(async () => (await getJson(ADDR, solo.adminPort, '/status')).configHash === hash, 10_000, 'in-process reload');
+    const hash = sha256Hex(text);
+    await waitFor('in-process reload', async () => (await getJson(ADDR, solo.adminPort, '/status')).configHash === hash, 10_000, 50);
     for (let i = 0; i < 6; i++) expect((await get(ADDR, PORT + 10, `/solo${i}`)).body).toBe('b');
     const s = await getJson(ADDR, solo.adminPort, '/status');
     expect(s.workers).toEqual([expect.objectContaining({ id: 0, pid: solo.child.pid, responding: true })]);

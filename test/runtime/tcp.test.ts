@@ -5,6 +5,7 @@
  * traffic on concurrent tunnels, bounded buffering behind a slow reader, teardown on reset.
  */
 import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../lib/config/hash';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { backend, lbConfig, listener, target } from './helpers/config';
@@ -182,7 +183,7 @@ test('bulk and mixed traffic on 3 concurrent tunnels arrives byte-exact while cl
   const be = await startTcpBackend(BE, (socket) => {
     const seed = sent.length + 1;
     const data = pattern(SIZE, seed);
-    sent.push(createHash('sha256').update(data).digest('hex'));
+    sent.push(sha256Hex(data));
     const rand = rng(seed * 7919);
     let off = 0;
     const pump = (): void => {
@@ -361,7 +362,7 @@ test('TLS listener → TCP target: a 16 MiB download arrives byte-exact (target 
       s.on('error', reject);
     });
     expect(got.bytes).toBe(SIZE);
-    expect(got.hash).toBe(createHash('sha256').update(data).digest('hex'));
+    expect(got.hash).toBe(sha256Hex(data));
   } finally {
     certs.remove();
   }

@@ -2,16 +2,18 @@
  * TLS listeners against clients that hold resources: a handshake that never completes (a
  * silent socket, a ClientHello cut short) is closed at the listener's handshake timeout, and
  * client-initiated renegotiation (openssl s_client's `R`) ends the connection instead of
- * costing a full handshake each time.
+ * costing a full handshake each time. Also: a TLS connection given back to HTTP after a
+ * refused upgrade.
  */
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { ListenerConfig, TlsConfig } from '../../lib/config/types';
 import { backend, lbConfig, listener, target } from './helpers/config';
 import { certDir, CertDir } from './helpers/certs';
 import { HttpBackend, startHttpBackend, startTcpBackend, TcpBackend } from './helpers/backends';
 import { startDataPlane, StartedDataPlane } from './helpers/dataplane';
-import { freePort } from './helpers/net';
+import { freePort, PARTIAL_CLIENT_HELLO } from './helpers/net';
 
 const LB = '127.0.3.70';
 const BE = '127.0.3.71';
@@ -50,12 +52,6 @@ afterAll(async () => {
   await tcpBe.close();
   certs.remove();
 });
-
-/** The first bytes of a TLS 1.2 ClientHello record that announces 512 bytes and sends 40. */
-const PARTIAL_CLIENT_HELLO = Buffer.concat([
-  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
-  Buffer.alloc(29, 0x42),
-]);
 
 /** Opens a connection, sends `first` (if any), then stays silent; resolves with ms until closed. */
 function closedAfter(port: number, first: Buffer | null, limitMs = 8000): Promise<number> {
@@ -131,3 +127,20 @@ function sClientRenegotiate(port: number): Promise<SClientResult> {
     });
   });
 }
+
+test('HTTPS: after a refused upgrade the TLS connection goes on as HTTP/1.1 with the bytes that followed the head', async () => {
+  const text = await new Promise<string>((resolve) => {
+    let got = '';
+    const s = tls.connect({ host: LB, port: ports.HTTPS, servername: 'default.test', rejectUnauthorized: false }, () => {
+      s.write('GET /ws HTTP/1.1\r\nHost: lb.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nGET /after HTTP/1.1\r\nHost: lb.test\r\n\r\n');
+    });
+    s.on('data', (c: Buffer) => {
+      got += c.toString('latin1');
+      if ((got.match(/HTTP\/1\.1 200 /g) ?? []).length === 2) setTimeout(() => { s.destroy(); resolve(got); }, 100);
+    });
+    s.on('error', () => resolve(got));
+    s.on('close', () => resolve(got));
+  });
+  expect([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))).toEqual([200, 200]);
+  expect(httpBe.seen.slice(-2).map((x) => x.url)).toEqual(['/ws', '/after']);
+});

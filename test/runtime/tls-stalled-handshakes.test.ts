@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { certDir, CertDir } from './helpers/certs';
+import { PARTIAL_CLIENT_HELLO } from './helpers/net';
 import {
   backend, ensureBundle, getJson, killAllStarted, lbConfig, listener, RunningNode, startBackend, startNode, tempDir,
   TestBackend, waitFor, writeJson,
@@ -45,11 +46,6 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const PARTIAL_CLIENT_HELLO = Buffer.concat([
-  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
-  Buffer.alloc(29, 0x42),
-]);
-
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? 0 : Number(m[1]) / 1024;
@@ -80,14 +76,14 @@ test(`a worker holding ${STALLED} stalled TLS handshakes stays under ${RSS_LIMIT
     }
     const openedMs = Date.now() - t0;
     // Let the worker accept and read them all.
-    await waitFor(() => establishedTo(PORT) >= STALLED * 0.98 || null, 10_000, 'connections established');
+    await waitFor('connections established', () => establishedTo(PORT) >= STALLED * 0.98 || null, 10_000);
     await new Promise((r) => setTimeout(r, 500));
     const held = rssMiB(worker);
     process.stdout.write(`worker RSS ${before.toFixed(1)} MiB idle, ${held.toFixed(1)} MiB holding ${STALLED} stalled handshakes (opened in ${openedMs} ms)\n`);
     expect(closed).toBe(0);
     expect(held).toBeLessThan(RSS_LIMIT_MIB);
     // The handshake timeout (10 s, checked per connection) closes all of them.
-    await waitFor(() => closed === STALLED || null, 20_000, `all stalled handshakes closed (${closed} so far)`);
+    await waitFor('all stalled handshakes closed', () => closed === STALLED || null, 20_000);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(10_000);
   } finally {
     for (const s of sockets) s.destroy();

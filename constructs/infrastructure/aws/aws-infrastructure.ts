@@ -3,10 +3,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { AssetType, Lazy, TerraformAsset, TerraformOutput } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
-import { fieldMessage } from '../../../lib/model/messages';
+import { issue } from '../../../lib/model/messages';
 import { StablePlacement } from '../../../lib/placement/plan';
 import { PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
-import { AlbValidationError, throwIfProblems } from '../../errors';
+import { recordIssues, rememberCreationSite, throwIfIssues } from '../../errors';
 import { stackOfThisFramework } from '../../framework';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
@@ -50,6 +50,8 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
 
 
   private readonly props: AwsInfrastructureProps;
+  /** False when the props have issues: nothing is placed or created (synth reports the issues). */
+  private readonly usable: boolean;
   private readonly settings: ResolvedAwsProps;
   private readonly placement: StablePlacement;
   private readonly placed: PlacedVm[] = [];
@@ -66,21 +68,31 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
 
   constructor(scope: Construct, id: string, props: AwsInfrastructureProps) {
     super(scope, id);
+    rememberCreationSite(this);
     stackOfThisFramework(this); // a stack of the other framework fails here, not deep inside its synth
     const problems = validateAwsProps(this.node.path, props);
     const regions = new Set((props.zones ?? []).map((z) => String(z?.availabilityZone).replace(/[a-z]$/, '')));
     if (problems.length === 0 && regions.size > 1) {
-      problems.push(fieldMessage(this.node.path, 'zones', props.zones.map((z) => z.availabilityZone), `span the regions ${[...regions].join(', ')}`, 'availability zones of one region'));
+      problems.push(issue(this.node.path, 'zones', props.zones.map((z) => z.availabilityZone), `span the regions ${[...regions].join(', ')}`, 'availability zones of one region'));
     }
-    throwIfProblems(problems);
+    recordIssues(this, problems);
+    // Wrong props give an infrastructure without zones or resources: groups on it place nothing and report nothing more.
+    this.usable = problems.length === 0;
     this.props = props;
-    this.settings = resolveAwsProps(props);
+    this.settings = resolveAwsProps(this.usable ? props : { ...props, zones: [] });
     this.zones = topologyOf(this.settings);
-    this.region = [...regions][0];
+    this.region = [...regions][0] ?? '';
     this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
     this.placement = new StablePlacement(this.zones);
     this.keyPrefix = `cdktf-alb/${createHash('sha256').update(this.node.path).digest('hex').slice(0, 12)}`;
     const tags = this.tags({});
+    if (!this.usable) {
+      this.bucket = '';
+      this.ami = '';
+      this.securityGroupIds = [];
+      this.instanceProfile = '';
+      return;
+    }
 
     this.bucket = props.bucket ?? new S3Bucket(this, 'bucket', { bucketPrefix: 'cdktf-alb-', forceDestroy: true, tags }).attr('bucket');
     this.ami = this.settings.image.startsWith('/') ? new SsmParameter(this, 'image', this.settings.image).value : this.settings.image;
@@ -106,13 +118,15 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
    * AwsInfrastructureProps.addressesPerGroup).
    */
   public placeGroup(group: PlacementGroup): PlacedVm[] {
+    if (!this.usable) return [];
     const vms = this.placement.place(group);
     const ordinal = this.placement.groups.length - 1;
     let addressed: PlacedVm[];
     try {
       addressed = addressVms(this.node.path, this.settings, ordinal, vms);
     } catch (e) {
-      if (e instanceof AddressPlanError) throw new AlbValidationError(e.problems);
+      // All of the group's address problems at once (the LB or AG reports its placement failure with the first).
+      if (e instanceof AddressPlanError) throwIfIssues(e.issues);
       throw e;
     }
     this.placed.push(...addressed);
@@ -126,6 +140,7 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
    * `<lb>_nodes`.
    */
   public deployLoadBalancerNodes(lb: IConstruct, nodes: PlacedVm[], configFile: string, configHash: string, _vip?: VirtualIpDeployment): void {
+    if (!this.usable) return;
     const lbLike = lb as LoadBalancerLike;
     const group = nodes[0]?.group ?? lbLike.loadBalancerId ?? logical(lb.node.id);
     this.lbs.push(lbLike);
@@ -150,6 +165,7 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
    * when given, else programDir's, else none. Output `<group>_vms` (with each VM's instance).
    */
   public deployAvailabilityGroupVms(ag: IConstruct, vms: PlacedVm[], command: string, args: string[], port: number, env: { [key: string]: string }, files?: string): void {
+    if (!this.usable) return;
     const group = vms[0]?.group ?? logical(ag.node.id);
     this.agPorts.push(port);
     const program = this.programObject(ag, files);
@@ -185,7 +201,7 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
   private runtime(): S3Object {
     if (this.runtimeObject === undefined) {
       if (!fs.existsSync(this.runtimeBundle)) {
-        throw new AlbValidationError([fieldMessage(this.node.path, 'runtimeBundle', this.runtimeBundle, 'does not exist', 'a built runtime bundle (npm run build:runtime)')]);
+        throwIfIssues([issue(this.node.path, 'runtimeBundle', this.runtimeBundle, 'does not exist', 'a built runtime bundle (npm run build:runtime)')]);
       }
       const hash = createHash('sha256').update(fs.readFileSync(this.runtimeBundle)).digest('hex');
       this.runtimeObject = new S3Object(this, 'runtime', {
@@ -207,9 +223,9 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
     const existing = this.programs.get(dir);
     if (existing) return existing;
     if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-      throw new AlbValidationError([files === undefined
-        ? fieldMessage(this.node.path, 'programDir', source, 'is not a directory', 'a directory of program files')
-        : fieldMessage(ag.node.path, 'template.files', source, `is not a directory (${this.node.path} ships program files as a zip)`, 'a directory of program files on AwsInfrastructure')]);
+      throwIfIssues([files === undefined
+        ? issue(this.node.path, 'programDir', source, 'is not a directory', 'a directory of program files')
+        : issue(ag.node.path, 'template.files', source, `is not a directory (${this.node.path} ships program files as a zip)`, 'a directory of program files on AwsInfrastructure')]);
     }
     const suffix = this.programs.size === 0 ? '' : `-${this.programs.size + 1}`;
     const key = `${this.keyPrefix}/program${suffix}.zip`;

@@ -9,7 +9,7 @@
  */
 import { Token } from 'cdktf';
 import { ipv4ToInt, parseCidr } from '../../../lib/model/check';
-import { fieldMessage } from '../../../lib/model/messages';
+import { dedupeIssues, Issue, issue, IssueError } from '../../../lib/model/messages';
 import { PlacedVm, ZoneSpec } from '../../../lib/placement/types';
 
 /** An availability zone of an AwsInfrastructure. */
@@ -142,20 +142,20 @@ export interface ResolvedAwsProps {
   readonly syncIntervalSeconds: number;
 }
 
-function intIn(path: string, field: string, value: unknown, min: number, max: number, what: string): string[] {
+function intIn(path: string, field: string, value: unknown, min: number, max: number, what: string): Issue[] {
   if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max) return [];
-  return [fieldMessage(path, field, value, `is not ${what}`, `an integer ${min}..${max}`)];
+  return [issue(path, field, value, `is not ${what}`, `an integer ${min}..${max}`)];
 }
 
-function literal(path: string, field: string, value: unknown): string[] {
+function literal(path: string, field: string, value: unknown): Issue[] {
   return typeof value === 'string' && Token.isUnresolved(value)
-    ? [fieldMessage(path, field, '<token>', 'is an unresolved Terraform token', 'a literal value (VM addresses are planned at synth)')]
+    ? [issue(path, field, '<token>', 'is an unresolved Terraform token', 'a literal value (VM addresses are planned at synth)')]
     : [];
 }
 
 /** Every problem of the props; empty when they are usable. */
-export function validateAwsProps(path: string, p: AwsInfrastructureProps): string[] {
-  const errors: string[] = [];
+export function validateAwsProps(path: string, p: AwsInfrastructureProps): Issue[] {
+  const errors: Issue[] = [];
   const rackSpread = p.rackSpread ?? true;
   const addressOffset = p.addressOffset ?? 10;
   const perGroup = p.addressesPerGroup ?? 16;
@@ -163,64 +163,64 @@ export function validateAwsProps(path: string, p: AwsInfrastructureProps): strin
   errors.push(...intIn(path, 'addressesPerGroup', perGroup, 1, 65_000, 'a positive block size'));
   errors.push(...intIn(path, 'syncIntervalSeconds', p.syncIntervalSeconds ?? 15, 5, 3600, 'a polling interval in seconds'));
   if (!Array.isArray(p.zones) || p.zones.length === 0) {
-    errors.push(fieldMessage(path, 'zones', p.zones, 'is empty', 'at least one { availabilityZone, subnetId, subnetCidr }'));
+    errors.push(issue(path, 'zones', p.zones, 'is empty', 'at least one { availabilityZone, subnetId, subnetCidr }'));
     return errors;
   }
   const seen = new Set<string>();
   p.zones.forEach((z, i) => {
     const f = `zones[${i}]`;
     if (typeof z?.availabilityZone !== 'string' || !AZ.test(z.availabilityZone)) {
-      errors.push(fieldMessage(path, `${f}.availabilityZone`, z?.availabilityZone, 'is not an availability zone name', 'a literal zone name such as "eu-west-1a"'));
+      errors.push(issue(path, `${f}.availabilityZone`, z?.availabilityZone, 'is not an availability zone name', 'a literal zone name such as "eu-west-1a"'));
     } else if (seen.has(z.availabilityZone)) {
-      errors.push(fieldMessage(path, `${f}.availabilityZone`, z.availabilityZone, 'is listed twice', 'each availability zone once'));
+      errors.push(issue(path, `${f}.availabilityZone`, z.availabilityZone, 'is listed twice', 'each availability zone once'));
     } else {
       seen.add(z.availabilityZone);
     }
     if (typeof z?.subnetId !== 'string' || (!Token.isUnresolved(z.subnetId) && !/^subnet-[0-9a-f]{8,17}$/.test(z.subnetId))) {
-      errors.push(fieldMessage(path, `${f}.subnetId`, z?.subnetId, 'is not a subnet id', '"subnet-" and 8..17 hex digits, or a token such as a subnet resource\'s id'));
+      errors.push(issue(path, `${f}.subnetId`, z?.subnetId, 'is not a subnet id', '"subnet-" and 8..17 hex digits, or a token such as a subnet resource\'s id'));
     }
     const literalCidr = literal(path, `${f}.subnetCidr`, z?.subnetCidr);
     errors.push(...literalCidr);
     const cidr = parseCidr(z?.subnetCidr);
     if (literalCidr.length === 0 && (cidr === undefined || cidr.prefixLength < 16 || cidr.prefixLength > 28)) {
-      errors.push(fieldMessage(path, `${f}.subnetCidr`, z?.subnetCidr, 'is not a subnet CIDR block', 'an IPv4 block /16../28 with zero host bits, as AWS allows for subnets'));
+      errors.push(issue(path, `${f}.subnetCidr`, z?.subnetCidr, 'is not a subnet CIDR block', 'an IPv4 block /16../28 with zero host bits, as AWS allows for subnets'));
     }
     if (z?.racks !== undefined) {
       if (rackSpread) {
         errors.push(...intIn(path, `${f}.racks`, z.racks, 1, MAX_PARTITIONS, 'a partition count'));
       } else if (z.racks !== 1) {
-        errors.push(fieldMessage(path, `${f}.racks`, z.racks, 'needs rackSpread (partitions of a placement group are the racks)', '1 or left out when rackSpread is false'));
+        errors.push(issue(path, `${f}.racks`, z.racks, 'needs rackSpread (partitions of a placement group are the racks)', '1 or left out when rackSpread is false'));
       }
     }
   });
   if (p.instanceType !== undefined && (typeof p.instanceType !== 'string' || (!Token.isUnresolved(p.instanceType) && !INSTANCE_TYPE.test(p.instanceType)))) {
-    errors.push(fieldMessage(path, 'instanceType', p.instanceType, 'is not an instance type', 'a family and size such as "t3.small" or "c7g.large"'));
+    errors.push(issue(path, 'instanceType', p.instanceType, 'is not an instance type', 'a family and size such as "t3.small" or "c7g.large"'));
   }
   if (p.image !== undefined && (typeof p.image !== 'string' || (!Token.isUnresolved(p.image) && !AMI.test(p.image) && !SSM_NAME.test(p.image)))) {
-    errors.push(fieldMessage(path, 'image', p.image, 'is neither an AMI id nor an SSM parameter name', '"ami-" and 8..17 hex digits, or a parameter name starting with "/"'));
+    errors.push(issue(path, 'image', p.image, 'is neither an AMI id nor an SSM parameter name', '"ami-" and 8..17 hex digits, or a parameter name starting with "/"'));
   }
   if (p.keyName !== undefined && (typeof p.keyName !== 'string' || p.keyName.length === 0 || p.keyName.length > 255)) {
-    errors.push(fieldMessage(path, 'keyName', p.keyName, 'is not a key pair name', '1..255 characters, or leave it out'));
+    errors.push(issue(path, 'keyName', p.keyName, 'is not a key pair name', '1..255 characters, or leave it out'));
   }
   if (p.securityGroupIds !== undefined) {
     if (!Array.isArray(p.securityGroupIds) || p.securityGroupIds.length === 0 || p.securityGroupIds.length > 5) {
-      errors.push(fieldMessage(path, 'securityGroupIds', p.securityGroupIds, 'is not a list of 1..5 groups', '1..5 security group ids, or leave it out for a generated group'));
+      errors.push(issue(path, 'securityGroupIds', p.securityGroupIds, 'is not a list of 1..5 groups', '1..5 security group ids, or leave it out for a generated group'));
     } else {
       p.securityGroupIds.forEach((g, i) => {
         if (typeof g !== 'string' || (!Token.isUnresolved(g) && !/^sg-[0-9a-f]{8,17}$/.test(g))) {
-          errors.push(fieldMessage(path, `securityGroupIds[${i}]`, g, 'is not a security group id', '"sg-" and 8..17 hex digits, or a token'));
+          errors.push(issue(path, `securityGroupIds[${i}]`, g, 'is not a security group id', '"sg-" and 8..17 hex digits, or a token'));
         }
       });
     }
   } else if (typeof p.vpcId !== 'string' || (!Token.isUnresolved(p.vpcId) && !/^vpc-[0-9a-f]{8,17}$/.test(p.vpcId))) {
-    errors.push(fieldMessage(path, 'vpcId', p.vpcId, 'is needed for the generated security group', 'a VPC id ("vpc-" and 8..17 hex digits, or a token), or give securityGroupIds'));
+    errors.push(issue(path, 'vpcId', p.vpcId, 'is needed for the generated security group', 'a VPC id ("vpc-" and 8..17 hex digits, or a token), or give securityGroupIds'));
   }
   for (const [key, value] of Object.entries(p.tags ?? {})) {
     if (!TAG_KEY.test(key) || key.startsWith('alb:') || key === 'Name') {
-      errors.push(fieldMessage(path, `tags key`, key, 'is not a tag key this infrastructure leaves to you', '1..128 characters, not starting with "aws:" or "alb:", not "Name"'));
+      errors.push(issue(path, `tags key`, key, 'is not a tag key this infrastructure leaves to you', '1..128 characters, not starting with "aws:" or "alb:", not "Name"'));
     }
     if (typeof value !== 'string' || value.length > 256) {
-      errors.push(fieldMessage(path, `tags.${key}`, value, 'is not a tag value', 'a string of at most 256 characters'));
+      errors.push(issue(path, `tags.${key}`, value, 'is not a tag value', 'a string of at most 256 characters'));
     }
   }
   return errors;
@@ -270,7 +270,7 @@ function intToIpv4(value: number): string {
  */
 export function addressVms(path: string, props: ResolvedAwsProps, ordinal: number, vms: PlacedVm[]): PlacedVm[] {
   const perZone = new Map<string, number>();
-  const problems: string[] = [];
+  const problems: Issue[] = [];
   const out = [...vms].sort((a, b) => a.index - b.index).map((vm) => {
     const slot = perZone.get(vm.zone) ?? 0;
     perZone.set(vm.zone, slot + 1);
@@ -278,23 +278,23 @@ export function addressVms(path: string, props: ResolvedAwsProps, ordinal: numbe
     const cidr = parseCidr(zone?.subnetCidr);
     if (zone === undefined || cidr === undefined) throw new Error(`${path}: zone ${vm.zone} of VM ${vm.name} has no subnet`);
     if (slot >= props.addressesPerGroup) {
-      problems.push(fieldMessage(path, 'addressesPerGroup', props.addressesPerGroup, `is too small for group "${vm.group}" (more VMs in zone ${vm.zone})`, `at least the VMs one group has in one zone`));
+      problems.push(issue(path, 'addressesPerGroup', props.addressesPerGroup, `is too small for group "${vm.group}" (more VMs in zone ${vm.zone})`, `at least the VMs one group has in one zone`));
     }
     const offset = props.addressOffset + ordinal * props.addressesPerGroup + slot;
     const size = 2 ** (32 - cidr.prefixLength);
     if (offset >= size - 1) {
-      problems.push(fieldMessage(path, `subnetCidr of ${vm.zone}`, zone.subnetCidr, `has no host offset ${offset} for VM ${vm.name} (group ${ordinal + 1}, addressOffset ${props.addressOffset}, addressesPerGroup ${props.addressesPerGroup})`, `a larger subnet, or smaller addressOffset/addressesPerGroup (the last address is AWS's)`));
+      problems.push(issue(path, `subnetCidr of ${vm.zone}`, zone.subnetCidr, `has no host offset ${offset} for VM ${vm.name} (group ${ordinal + 1}, addressOffset ${props.addressOffset}, addressesPerGroup ${props.addressesPerGroup})`, `a larger subnet, or smaller addressOffset/addressesPerGroup (the last address is AWS's)`));
     }
     return { ...vm, address: intToIpv4(cidr.network + offset) };
   });
-  if (problems.length > 0) throw new AddressPlanError([...new Set(problems)]);
+  if (problems.length > 0) throw new AddressPlanError(dedupeIssues(problems));
   return out;
 }
 
 /** A group the subnets cannot hold. */
-export class AddressPlanError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(problems.join('\n'));
+export class AddressPlanError extends IssueError {
+  constructor(issues: readonly Issue[]) {
+    super(issues);
     this.name = 'AddressPlanError';
   }
 }

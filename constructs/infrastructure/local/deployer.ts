@@ -15,17 +15,19 @@
  *    per kind with `for_each`, so a VM dropped from the plan is still stopped;
  *  - Terraform runs in cdktf.out/stacks/<stack>: every path handed to it is absolute.
  */
-import { createHash } from 'crypto';
+import { sha256Hex } from '../../../lib/config/hash';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
+import { issue } from '../../../lib/model/messages';
 import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../../lib/placement/document';
 import { PLACEMENT_STATE_FILE, placementState } from '../../../lib/placement/state';
 import { PlacedGroup, PlacedVm, ZoneSpec } from '../../../lib/placement/types';
 import { hostBundlePath } from '../bundles';
 import { registerSynthesis } from '../synthesis';
 import { LoadBalancerLike, addAvailabilityGroupOutput, addLoadBalancerOutputs, logical } from '../outputs';
+import { recordIssues } from '../../errors';
 import { forgetPlacementCommand, recordPlacementCommand } from './placement-record';
 import { shellArg, shellCommand } from '../shell';
 import { stackOfThisFramework } from '../../framework';
@@ -186,7 +188,7 @@ export class LocalDeployer {
   }
 
   private placementHash(): string {
-    return createHash('sha256').update(this.placementText()).digest('hex');
+    return sha256Hex(this.placementText());
   }
 
   /** Adds an LB's nodes (start/stop the runtime) and per node its reload-on-change config entry. */
@@ -195,7 +197,8 @@ export class LocalDeployer {
     const group = nodes[0]?.group ?? lbLike.loadBalancerId ?? logical(lb.node.id);
     const reserved = new Map([[PLAN_FILE, 'plan'], [this.planFile, 'plan'], [PLACEMENT_SYNTH_FILE, 'record'], [this.placementFile, 'record']]);
     if (reserved.has(configFile)) {
-      throw new Error(`${lb.node.path}: its config file ${configFile} would overwrite the placement ${reserved.get(configFile)}; rename the load balancer`);
+      recordIssues(lb, [issue(lb.node.path, 'config file', configFile, `would overwrite the placement ${reserved.get(configFile)}`, 'another load balancer name')]);
+      return;
     }
     this.lbs.push({ lb: lbLike, group, configFile });
     const stateDir = this.target.stateDir;

@@ -5,7 +5,8 @@ import { validateTopology } from '../../../lib/model/topology';
 import { StablePlacement } from '../../../lib/placement/plan';
 import { PLACEMENT_STATE_FILE, parsePlacementState } from '../../../lib/placement/state';
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
-import { AlbValidationError, throwIfProblems } from '../../errors';
+import { issue, IssueError } from '../../../lib/model/messages';
+import { recordIssues, rememberCreationSite } from '../../errors';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
 import { deployerOf } from './deployer';
@@ -85,13 +86,16 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
 
   constructor(scope: Construct, id: string, props: LocalInfrastructureProps) {
     super(scope, id);
+    rememberCreationSite(this);
     stackOfThisFramework(this); // a stack of the other framework fails here, not deep inside its synth
-    throwIfProblems(validateTopology(this.node.path, props.zones));
-    this.zones = props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
+    const topologyIssues = validateTopology(this.node.path, props.zones);
+    recordIssues(this, topologyIssues);
+    // A wrong topology places nothing (groups on it report nothing more; synth fails with its issues).
+    this.zones = topologyIssues.length > 0 ? [] : props.zones.map((z) => ({ name: z.name, racks: [...z.racks] }));
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
     this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
     claimStateDir(this);
-    this.previousPlacement = readPreviousPlacement(this.stateDir, this.node.path);
+    this.previousPlacement = readPreviousPlacement(this);
     this.placement = new StablePlacement(this.zones, this.previousPlacement);
   }
 
@@ -164,9 +168,8 @@ function claimStateDir(infra: LocalInfrastructure): void {
   stateDirOwners.set(root, owners);
   const owner = owners.get(infra.stateDir);
   if (owner !== undefined) {
-    throw new AlbValidationError([
-      `${infra.node.path}: stateDir ${JSON.stringify(infra.stateDir)} is already the state dir of ${owner} (allowed: a state dir of its own per LocalInfrastructure)`,
-    ]);
+    recordIssues(infra, [issue(infra.node.path, 'stateDir', infra.stateDir, `is already the state dir of ${owner}`, 'a state dir of its own per LocalInfrastructure')]);
+    return;
   }
   owners.set(infra.stateDir, infra.node.path);
 }
@@ -177,8 +180,8 @@ function claimStateDir(infra: LocalInfrastructure): void {
  * infrastructure, whose Terraform resources are all new anyway) is not this one's past.
  * A damaged record is an error, not "no record": guessing would renumber running VMs.
  */
-function readPreviousPlacement(stateDir: string, infrastructure: string): PlacedGroup[] {
-  const file = path.join(stateDir, PLACEMENT_STATE_FILE);
+function readPreviousPlacement(infra: LocalInfrastructure): PlacedGroup[] {
+  const file = path.join(infra.stateDir, PLACEMENT_STATE_FILE);
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -186,6 +189,13 @@ function readPreviousPlacement(stateDir: string, infrastructure: string): Placed
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw e;
   }
-  const state = parsePlacementState(text, file);
-  return state.infrastructure === infrastructure ? state.groups : [];
+  try {
+    const state = parsePlacementState(text, file);
+    return state.infrastructure === infra.node.path ? state.groups : [];
+  } catch (e) {
+    if (!(e instanceof IssueError)) throw e;
+    // Reported at synth; placing from scratch meanwhile only lets the rest of the app be checked.
+    recordIssues(infra, e.issues);
+    return [];
+  }
 }

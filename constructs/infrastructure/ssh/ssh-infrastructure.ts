@@ -5,7 +5,8 @@ import { HostSupervisor, SshInfrastructureSettings, validateSshInfrastructure, z
 import { HostAssignment, HostPlacement, hostPlacementState, parseHostPlacementState } from '../../../lib/placement/hosts';
 import { StablePlacement } from '../../../lib/placement/plan';
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
-import { throwIfProblems } from '../../errors';
+import { issue, Issue, MISSING, renderIssue } from '../../../lib/model/messages';
+import { addProblemValidation, recordIssues, rememberCreationSite } from '../../errors';
 import { stackOfThisFramework } from '../../framework';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
@@ -62,12 +63,16 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
 
   constructor(scope: Construct, id: string, props: SshInfrastructureProps) {
     super(scope, id);
+    rememberCreationSite(this);
     const stack = stackOfThisFramework(this); // a stack of the other framework fails here, not deep inside its synth
-    throwIfProblems(validateSshInfrastructure(this.node.path, props));
+    const propIssues = validateSshInfrastructure(this.node.path, props);
+    recordIssues(this, propIssues);
+    // Wrong props give a fleet without hosts: groups on it place nothing and report nothing more.
+    const usable = propIssues.length === 0;
     const user = props.user ?? 'root';
     const port = props.port ?? 22;
-    this.hosts = props.hosts.map((h) => ({ name: h.name, address: h.address, zone: h.zone, rack: h.rack, port: h.port ?? port, user: h.user ?? user }));
-    this.zones = zonesOfHosts(props.hosts);
+    this.hosts = usable ? props.hosts.map((h) => ({ name: h.name, address: h.address, zone: h.zone, rack: h.rack, port: h.port ?? port, user: h.user ?? user })) : [];
+    this.zones = usable ? zonesOfHosts(props.hosts) : [];
     this.installDir = props.installDir ?? '/opt/cdktf-alb';
     this.nodeCommand = props.nodeCommand ?? 'node';
     this.supervisor = props.supervisor ?? HostSupervisor.AUTO;
@@ -75,30 +80,24 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
     this.workers = props.workers;
     this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
     const stackName = stack.node.id;
-    this.placementFile = path.resolve(props.placementFile ?? path.join('alb-placement', `${stackName}-${id}.json`));
+    this.placementFile = path.resolve((usable ? props.placementFile : undefined) ?? path.join('alb-placement', `${stackName}-${id}.json`));
 
-    const previous = readPrevious(this.placementFile, this.node.path);
+    const previous = usable ? readPrevious(this.placementFile, this.node.path) : { groups: [], hosts: [] };
     this.previousPlacement = previous.groups;
     this.planner = new StablePlacement(this.zones, previous.groups, { spreadAcrossGroups: true });
     this.hostPlacement = new HostPlacement(this.hosts, this.vmsPerHost, previous.hosts);
-    this.deployer = new SshDeployer(this, { privateKeyFile: props.privateKeyFile, connectTimeoutSeconds: props.connectTimeoutSeconds ?? 20 });
+    // The key path goes into the synthesized files: never a value that failed its check (it may be the key itself).
+    this.deployer = new SshDeployer(this, { privateKeyFile: usable ? props.privateKeyFile : '', connectTimeoutSeconds: props.connectTimeoutSeconds ?? 20 });
 
-    this.node.addValidation({ validate: () => this.portClashes() });
-    this.node.addValidation({ validate: () => this.vipProblems() });
-    this.node.addValidation({
-      validate: () => this.hostPlacement.shortages.map((s) =>
-        `${this.node.path}: zone "${s.zone}" rack "${s.rack}" lacks ${s.lacking} host${s.lacking === 1 ? '' : 's'} ` +
-        `(it has ${s.hosts}, vmsPerHost ${this.vmsPerHost}; VMs without a host: ${s.vms.join(', ')}); ` +
-        `allowed: add hosts to that rack, raise vmsPerHost, or place fewer VMs there`),
-    });
+    addProblemValidation(this, () => [...this.portClashes(), ...this.vipIssues(), ...this.shortages()].map(renderIssue));
   }
 
   /**
    * VMs sharing a host (vmsPerHost > 1) serve on the host's one address: two of them on one
    * port would not both start. One message per clash.
    */
-  private portClashes(): string[] {
-    const problems: string[] = [];
+  private portClashes(): Issue[] {
+    const problems: Issue[] = [];
     const seen = new Map<string, string>(); // host:port → VM
     for (const { vm, ports } of this.vmPorts) {
       const host = this.hostOf(vm);
@@ -107,7 +106,7 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
         const key = `${host.name}:${port}`;
         const other = seen.get(key);
         if (other !== undefined) {
-          problems.push(`${this.node.path}: host "${host.name}" would run ${other} and ${vm}, both on port ${port}; allowed: distinct ports for VMs that share a host, or vmsPerHost 1`);
+          problems.push(issue(this.node.path, '', MISSING, `host "${host.name}" would run ${other} and ${vm}, both on port ${port}`, 'distinct ports for VMs that share a host, or vmsPerHost 1'));
         } else {
           seen.set(key, vm);
         }
@@ -117,19 +116,26 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
   }
 
   /** Each LB's VIP: not a host's address, not another LB's VIP, its own virtual router id. */
-  private vipProblems(): string[] {
-    const problems: string[] = [];
+  private vipIssues(): Issue[] {
+    const problems: Issue[] = [];
     this.vips.forEach(({ lb, vip }, i) => {
       const host = this.hosts.find((h) => h.address === vip.address);
-      if (host) problems.push(`${lb}: vip.address "${vip.address}" is the address of host "${host.name}" of ${this.node.path}; allowed: an unused address of the hosts' network`);
+      if (host) problems.push(issue(lb, 'vip.address', vip.address, `is the address of host "${host.name}" of ${this.node.path}`, "an unused address of the hosts' network"));
       for (const other of this.vips.slice(0, i)) {
-        if (other.vip.address === vip.address) problems.push(`${lb}: vip.address "${vip.address}" is already the vip of ${other.lb}; allowed: one address per load balancer`);
+        if (other.vip.address === vip.address) problems.push(issue(lb, 'vip.address', vip.address, `is already the vip of ${other.lb}`, 'one address per load balancer'));
         if (other.vip.virtualRouterId === vip.virtualRouterId) {
-          problems.push(`${lb}: vip.virtualRouterId ${vip.virtualRouterId} is already the virtual router id of ${other.lb} on ${this.node.path}; allowed: a distinct id 1..255 per load balancer (set vip.virtualRouterId)`);
+          problems.push(issue(lb, 'vip.virtualRouterId', vip.virtualRouterId, `is already the virtual router id of ${other.lb} on ${this.node.path}`, 'a distinct id 1..255 per load balancer (set vip.virtualRouterId)'));
         }
       }
     });
     return problems;
+  }
+
+  /** Racks with fewer hosts than VMs: one issue each, naming the VMs left without a host. */
+  private shortages(): Issue[] {
+    return this.hostPlacement.shortages.map((s) => issue(this.node.path, '', MISSING,
+      `zone "${s.zone}" rack "${s.rack}" lacks ${s.lacking} host${s.lacking === 1 ? '' : 's'} (it has ${s.hosts}, vmsPerHost ${this.vmsPerHost}; VMs without a host: ${s.vms.join(', ')})`,
+      'add hosts to that rack, raise vmsPerHost, or place fewer VMs there'));
   }
 
   /**

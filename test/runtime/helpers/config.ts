@@ -1,6 +1,7 @@
 /**
- * Builders for LB config documents in runtime tests: complete, valid documents with the
- * defaults a test does not care about, and overrides for what it does.
+ * The builders of LB config documents for every runtime test: complete, valid documents with
+ * the defaults a test does not care about, and overrides for what it does. Suites with
+ * defaults of their own (cli-helpers.ts, balancer-helpers.ts) wrap these.
  */
 import type {
   BackendServiceConfig, LbConfig, ListenerConfig, TargetConfig,
@@ -8,8 +9,8 @@ import type {
 
 export const TEST_COOKIE_SECRET = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
-export function target(id: string, address: string, port: number, weight = 1): TargetConfig {
-  return { id, address, port, weight, source: { kind: 'serverGroup', path: 'test/group', instance: null } };
+export function target(id: string, address: string, port: number, weight = 1, groupPath = 'test/group'): TargetConfig {
+  return { id, address, port, weight, source: { kind: 'serverGroup', path: groupPath, instance: null } };
 }
 
 export function backend(id: string, targets: TargetConfig[], over: Partial<BackendServiceConfig> = {}): BackendServiceConfig {
@@ -50,7 +51,7 @@ export function listener(id: string, port: number, backendService: string, over:
   };
 }
 
-export function lbConfig(listeners: ListenerConfig[], backendServices: BackendServiceConfig[]): LbConfig {
+export function lbConfig(listeners: ListenerConfig[], backendServices: BackendServiceConfig[], over: Partial<LbConfig> = {}): LbConfig {
   return {
     schemaVersion: 1,
     loadBalancer: { id: 'test-lb', path: 'test/lb', vpcCidr: '127.0.0.0/8' },
@@ -59,5 +60,6 @@ export function lbConfig(listeners: ListenerConfig[], backendServices: BackendSe
     admin: { port: 0 },
     listeners,
     backendServices,
+    ...over,
   };
 }

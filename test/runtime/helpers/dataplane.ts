@@ -16,12 +16,14 @@ export interface RecordedRequest {
 export class RecordingObserver implements DataPlaneObserver {
   readonly requests: RecordedRequest[] = [];
   readonly failures: Array<{ backendId: string; targetId: string; reason: string }> = [];
+  readonly mirrorCopies: string[] = [];
   opened = 0;
   closed = 0;
   requestDone(listenerId: string, backendId: string, targetId: string | null, status: number,
     _durationMs: number, _upstreamMs: number, method: string, url: string, clientIp: string, ruleId: string | null = null): void {
     this.requests.push({ listenerId, backendId, targetId, status, method, url, clientIp, ruleId });
   }
+  mirrorCopy(listenerId: string, backendId: string, outcome: string): void { this.mirrorCopies.push(`${listenerId} ${backendId} ${outcome}`); }
   connectionOpened(): void { this.opened++; }
   connectionClosed(): void { this.closed++; }
   targetFailed(backendId: string, targetId: string, reason: string): void {

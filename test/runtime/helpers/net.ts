@@ -36,6 +36,10 @@ Promise<{ response: string; closed: boolean }> {
   });
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from './wait';
+
+/** The first bytes of a TLS 1.2 ClientHello record that announces 512 bytes and sends 40 (a stalled handshake). */
+export const PARTIAL_CLIENT_HELLO = Buffer.concat([
+  Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]),
+  Buffer.alloc(29, 0x42),
+]);
