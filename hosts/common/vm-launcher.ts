@@ -11,17 +11,10 @@ import * as path from 'path';
 import {
   groupMembers, logTail, pidAlive, portAccepts, processStartTicks, sleep, terminateGroup,
 } from '../../lib/process/supervision';
-import { VmRecord, logFile, readRecord, recordAlive, vmDir, writeRecord } from './vm-record';
+import { VmRecord, VmSpec, logFile, readRecord, recordAlive, vmDir, writeRecord } from './vm-record';
 
-export interface StartOptions {
-  name: string;
+export interface StartOptions extends VmSpec {
   stateDir: string;
-  address: string;
-  port: number;
-  zone: string;
-  rack: string;
-  command: string;
-  args: string[];
   /** Extra environment (HOST, PORT, VM_NAME, VM_ZONE, VM_RACK always win). */
   env?: { [key: string]: string };
   /** Working directory of the command. @default process.cwd() */

@@ -7,17 +7,21 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { sameProcess } from '../../lib/process/supervision';
 
-export interface VmRecord {
+/** What a VM is: its name, where it listens, where it is placed and what it runs. */
+export interface VmSpec {
   name: string;
-  pid: number;
-  /** Start time of the process in clock ticks since boot (/proc/PID/stat field 22), or null off Linux. */
-  startTicks: number | null;
   address: string;
   port: number;
   zone: string;
   rack: string;
   command: string;
   args: string[];
+}
+
+export interface VmRecord extends VmSpec {
+  pid: number;
+  /** Start time of the process in clock ticks since boot (/proc/PID/stat field 22), or null off Linux. */
+  startTicks: number | null;
   startedAt: string;
   /**
    * Which deployment instance started this VM (Terraform's id of the terraform_data
