@@ -9,6 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
+import { listensOn } from '../helpers/listening';
 import {
   Knobs, ROOT, Workspace, accepts, alive, buildBundles, closeKeepAlive, createWorkspace, eventually, get, killRecorded,
   outputs, recordedPids, sleep, synth, terraform,
@@ -321,7 +322,7 @@ async function survivesLossOf(kind: 'rack' | 'zone', name: string): Promise<void
   expect(survivors.length).toBe(endpoints.length - lostNodes.length);
   // SIGKILL reaches every process of a node's group at once, but each exits on its own: the
   // recorded primary can be gone while a worker is still closing. Wait (bounded) for the port.
-  for (const n of lostNodes) expect(await eventually(async () => !(await accepts(n.address, ws.ports.listener)), 5000, 100)).toBe(true);
+  for (const n of lostNodes) expect(await eventually(async () => !listensOn(n.address, ws.ports.listener), 5000, 100)).toBe(true);
   // Once health checks notice, every surviving node serves every request from the surviving VMs.
   const left = [...vms, ...legacyVms].filter((v) => !lostVms.includes(v)).map((v) => v.name);
   expect(await eventually(() => allTargetsServing(survivors, left), 40000, 500)).toBe(true);
@@ -364,12 +365,12 @@ test('destroy leaves no process, no listening port and no state behind', async (
   destroyed = true;
   for (const pid of everyPid) expect({ pid, alive: alive(pid) }).toEqual({ pid, alive: false });
   for (const n of nodes) {
-    expect(await accepts(n.address, ws.ports.listener)).toBe(false);
-    expect(await accepts(n.address, ws.ports.admin)).toBe(false);
+    expect(listensOn(n.address, ws.ports.listener)).toBe(false);
+    expect(listensOn(n.address, ws.ports.admin)).toBe(false);
   }
   for (const v of [...vms, ...legacyVms]) {
     const [host, port] = v.endpoint.split(':');
-    expect(await accepts(host, Number(port))).toBe(false);
+    expect(listensOn(host, Number(port))).toBe(false);
   }
   expect(fs.existsSync(ws.stateDir)).toBe(false);
   expect((await terraform(ws, ['state', 'list'])).trim()).toBe('');

@@ -12,7 +12,8 @@ import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { ROOT, accepts, alive, eventually, freePorts, get, killRecorded, recordedPids } from './harness';
+import { listensOn } from '../helpers/listening';
+import { ROOT, alive, eventually, freePorts, get, killRecorded, recordedPids } from './harness';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const toolchain = require('../../scripts/cdktn-toolchain.js') as {
@@ -217,7 +218,7 @@ describe.each(FLAVOURS)('a $framework user', (flavour) => {
     expect(await eventually(async () => pids.every((pid) => !alive(pid)), 10000)).toBe(true);
     for (const endpoint of endpoints) {
       const [host, port] = endpoint.split(':');
-      expect(await accepts(host, Number(port))).toBe(false);
+      expect(listensOn(host, Number(port))).toBe(false);
     }
   });
 });

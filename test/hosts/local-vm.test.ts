@@ -9,6 +9,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { pidAlive as alive } from '../../lib/process/supervision';
+import { listensOn } from '../helpers/listening';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BUNDLE = path.join(ROOT, 'dist', 'hosts', 'local-vm.js');
@@ -61,17 +62,6 @@ function get(address: string, port: number): Promise<any> {
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error('timeout')));
-  });
-}
-
-async function accepts(address: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ host: address, port });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
   });
 }
 
@@ -132,11 +122,12 @@ test('start runs the command detached with the VM environment, waits for the por
   expect(status.code).toBe(0);
   expect(JSON.parse(status.stdout)).toMatchObject({ running: true, accepting: true, pid: body.pid });
 
+  expect(listensOn(address, port)).toBe(true);
   const stop = await run(['stop', '--name', 'app-az-1-r2-0', '--state-dir', stateDir]);
   expect(stop.code).toBe(0);
   expect(stop.stdout).toContain('stopped (SIGTERM)');
   expect(alive(body.pid)).toBe(false);
-  expect(await accepts(address, port)).toBe(false);
+  expect(listensOn(address, port)).toBe(false);
   expect(fs.existsSync(dir)).toBe(false);
   expect(fs.existsSync(stateDir)).toBe(false); // last VM out removes the state dir
 
