@@ -10,7 +10,8 @@
  *
  * On top of the parser, this module checks each request head before anything is done with
  * it: exactly one Host on HTTP/1.1 (at most one on 1.0) with a valid host[:port] value, an
- * origin-form target (its #fragment dropped), no CONNECT, no transfer coding but a lone
+ * origin-form target or an absolute http(s) URI turned into one (its authority becomes the
+ * Host), its #fragment dropped, no CONNECT, no transfer coding but a lone
  * `chunked` (501), Expect (100-continue or 417). A head is handed to the listener only after
  * the parser went through the whole read it arrived in, so a framing error llhttp reports
  * after the header block stops it before any target sees it.
@@ -30,7 +31,7 @@ import { consumableHandle, HTTPParser, HttpParser as LlhttpParser, methods, Stre
 import { ClientRequest } from './h1-response';
 import { BodyFlow, BodySink } from './request-body';
 import { rawResponse } from './tunnel';
-import { validHost } from './request-target';
+import { splitAbsoluteForm, validHost } from './request-target';
 /** A parser with the connection it currently serves (parsers are pooled). */
 type HttpParser = LlhttpParser & { conn: ClientConnection | null };
 
@@ -69,7 +70,7 @@ const PROTOCOL_ERRORS = {
   connect: plain(405, '405 Method Not Allowed: CONNECT is not supported by this listener'),
   version: plain(505, '505 HTTP Version Not Supported: this listener speaks HTTP/1.0 and HTTP/1.1'),
   badHost: plain(400, '400 Bad Request: the Host header is not a valid host[:port]'),
-  badTarget: plain(400, '400 Bad Request: the request target must be an absolute path'),
+  badTarget: plain(400, '400 Bad Request: the request target must be an absolute path or an http(s) URI'),
   coding: plain(501, '501 Not Implemented: the only transfer coding accepted is "chunked"'),
 } as const;
 const DISCARD: BodySink = { onBodyData() { /* dropped */ }, onBodyEnd() { /* */ }, onBodyAborted() { /* */ } };
@@ -255,6 +256,7 @@ export class ClientConnection implements BodyFlow {
     // One pass over the fields the protocol layer needs; other names are skipped by length.
     let hosts = 0;
     let host = '';
+    let hostAt = -1;
     let codings: string | null = null;
     let hasBody = false;
     let expect: string | null = null;
@@ -267,6 +269,7 @@ export class ClientConnection implements BodyFlow {
           if (name.toLowerCase() === 'host') {
             hosts++;
             host = headers[i + 1];
+            hostAt = i + 1;
           }
           break;
         case 6: {
@@ -293,9 +296,22 @@ export class ClientConnection implements BodyFlow {
     if (hosts > 1 || (minor === 1 && hosts !== 1)) return this.protocolError(PROTOCOL_ERRORS.noHost);
     if (hosts === 1 && !validHost(host)) return this.protocolError(PROTOCOL_ERRORS.badHost);
     if (method === 'CONNECT') return this.protocolError(PROTOCOL_ERRORS.connect);
-    if (url.charCodeAt(0) !== 47 /* '/' */) return this.protocolError(PROTOCOL_ERRORS.badTarget);
+    let target = url;
+    if (url.charCodeAt(0) !== 47 /* '/' */) {
+      // RFC 9112 §3.2.2: a server MUST accept absolute-form, and the URI's authority then wins
+      // over the Host field. The target gets origin-form and one Host equal to that authority,
+      // so routing here and the target's own idea of the host can never disagree.
+      const absolute = splitAbsoluteForm(url);
+      if (absolute === null) return this.protocolError(PROTOCOL_ERRORS.badTarget);
+      target = absolute.path;
+      if (hostAt >= 0) headers[hostAt] = absolute.authority;
+      else headers.push('Host', absolute.authority); // HTTP/1.0 may omit Host
+    }
     // Codings other than chunked would be lost when the body is re-framed for the target.
     if (codings !== null) {
+      // A Transfer-Encoding naming no coding at all is broken framing, not an unknown coding:
+      // 400, as Node 22's llhttp answers it before we see it (Node 20's passes it on).
+      if (codings.trim() === '') return this.protocolError(PROTOCOL_ERRORS.badRequest);
       if (!isChunkedOnly(codings)) return this.protocolError(PROTOCOL_ERRORS.coding);
       // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing.
       if (minor === 0) return this.protocolError(PROTOCOL_ERRORS.badRequest);
@@ -306,8 +322,8 @@ export class ClientConnection implements BodyFlow {
       expectContinue = true;
     }
     // A fragment is the client's own business (RFC 9110 §4.2.5): never sent on.
-    const hash = url.indexOf('#');
-    const req = new ClientRequest(this, method, hash < 0 ? url : url.slice(0, hash), headers, minor,
+    const hash = target.indexOf('#');
+    const req = new ClientRequest(this, method, hash < 0 ? target : target.slice(0, hash), headers, minor,
       shouldKeepAlive, hasBody && !upgrade, expectContinue, cookie);
     if (upgrade) {
       req.upgrade = upgradeValue ?? '';

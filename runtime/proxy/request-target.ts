@@ -49,3 +49,38 @@ export function validHost(value: string): boolean {
   }
   return true;
 }
+
+/** An absolute-form request target (RFC 9112 §3.2.2) taken apart. */
+export interface AbsoluteTarget {
+  /** host[:port] of the URI: what the Host field must carry from now on. */
+  readonly authority: string;
+  /** The origin-form rest (path and query, at least "/"): what a target is sent. */
+  readonly path: string;
+}
+
+const HTTP_SCHEME = /^https?:\/\//i;
+const SLASH = 47;
+
+/**
+ * Splits `http://authority/path?query` (the scheme in any case; https too, as nginx does: the
+ * listener, not the URI, decides the protocol) into authority and origin-form, or null when
+ * the target is not an absolute http(s) URI with a valid, non-empty authority. A userinfo
+ * (`user@host`) is refused: RFC 9110 §4.2.4 forbids senders to generate it, and it is the
+ * classic way to make a URL read as another host. Only called for targets not starting with
+ * '/', so origin-form requests never pay for it.
+ */
+export function splitAbsoluteForm(target: string): AbsoluteTarget | null {
+  const scheme = HTTP_SCHEME.exec(target);
+  if (scheme === null) return null;
+  const start = scheme[0].length;
+  let end = start;
+  while (end < target.length) {
+    const c = target.charCodeAt(end);
+    if (c === SLASH || c === 63 /* '?' */ || c === 35 /* '#' */) break;
+    end++;
+  }
+  const authority = target.slice(start, end);
+  if (authority === '' || !validHost(authority)) return null;
+  const rest = target.slice(end);
+  return { authority, path: rest.charCodeAt(0) === SLASH ? rest : `/${rest}` };
+}

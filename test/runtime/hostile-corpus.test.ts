@@ -88,7 +88,7 @@ refused('TE xchunked', 501, (P) => post(P, 'Transfer-Encoding: xchunked\r\n', `0
 refused('TE chunked twice in one field', 400, (P) => post(P, 'Transfer-Encoding: chunked, chunked\r\n', '0\r\n\r\n'));
 refused('TE chunked in two fields', 400, (P) => post(P, 'Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n', '0\r\n\r\n'));
 refused('TE with parameter', 501, (P) => post(P, 'Transfer-Encoding: chunked;q=1\r\n', '0\r\n\r\n'));
-refused('TE empty', 501, (P) => post(P, 'Transfer-Encoding: \r\n', SMUG(P)));
+refused('TE empty', 400, (P) => post(P, 'Transfer-Encoding: \r\n', SMUG(P)));
 refused('TE quoted', 501, (P) => post(P, 'Transfer-Encoding: "chunked"\r\n', '0\r\n\r\n'));
 refused('TE with vertical tab', 400, (P) => post(P, 'Transfer-Encoding: chunked\u000b\r\n', '0\r\n\r\n'));
 refused('TE with space before the colon', 400, (P) => post(P, 'Transfer-Encoding : chunked\r\nContent-Length: 4\r\n', `0\r\n\r\n${SMUG(P)}`));
@@ -160,9 +160,19 @@ served('upper-case hex chunk size', ['POST /a'], (P) => chunked(P, `A\r\n${'x'.r
 served('chunk size with leading zeros', ['POST /a'], (P) => chunked(P, '0005\r\nhello\r\n0\r\n\r\n'));
 
 // Request targets and methods.
-refused('absolute-form target', 400, (P) => `GET http://evil.test${P}/a HTTP/1.1\r\n${H}\r\n`);
-refused('absolute-form with the LB host', 400, (P) => `GET http://lb.test${P}/a HTTP/1.1\r\n${H}\r\n`);
-refused('https absolute-form', 400, (P) => `GET https://evil.test${P}/a HTTP/1.1\r\n${H}\r\n`);
+// Absolute-form (RFC 9112 §3.2.2): accepted; the target sees origin-form and the URI's authority as its only Host.
+const hostIs = (host: string) => (seen: Array<{ headers: Record<string, string | string[] | undefined> }>): void => {
+  expect(seen[0].headers.host).toBe(host);
+};
+served('absolute-form target: its authority replaces Host', ['GET /a'], (P) => `GET http://other.test${P}/a HTTP/1.1\r\n${H}\r\n`, { check: hostIs('other.test') });
+served('absolute-form with the LB host', ['GET /a?q=1'], (P) => `GET http://lb.test${P}/a?q=1 HTTP/1.1\r\n${H}\r\n`, { check: hostIs('lb.test') });
+served('https absolute-form, upper-case scheme, a port', ['GET /a'], (P) => `GET HTTPS://other.test:8443${P}/a HTTP/1.1\r\n${H}\r\n`, { check: hostIs('other.test:8443') });
+served('absolute-form on HTTP/1.0 without Host', ['GET /a'], (P) => `GET http://other.test${P}/a HTTP/1.0\r\n\r\n`, { check: hostIs('other.test'), close: true });
+refused('absolute-form with userinfo', 400, (P) => `GET http://lb.test@evil.test${P}/a HTTP/1.1\r\n${H}\r\n`);
+refused('absolute-form with an empty authority', 400, (P) => `GET http://${P}/a HTTP/1.1\r\n${H}\r\n`);
+refused('absolute-form with another scheme', 400, (P) => `GET ftp://lb.test${P}/a HTTP/1.1\r\n${H}\r\n`);
+refused('absolute-form still needs a Host on HTTP/1.1', 400, (P) => `GET http://lb.test${P}/a HTTP/1.1\r\n\r\n`);
+refused('absolute-form with a bad port', 400, (P) => `GET http://lb.test:80a${P}/a HTTP/1.1\r\n${H}\r\n`);
 refused('asterisk-form on GET', 400, () => `GET * HTTP/1.1\r\n${H}\r\n`);
 refused('asterisk-form on OPTIONS', 400, () => `OPTIONS * HTTP/1.1\r\n${H}\r\n`);
 refused('authority-form on GET', 400, () => `GET lb.test:80 HTTP/1.1\r\n${H}\r\n`);

@@ -89,6 +89,19 @@ test('forward by host and path; no match goes to the default backend; the rule i
   ]);
 });
 
+test('an absolute-form target is routed by its authority, not by the Host field it overrides', async () => {
+  const web = await httpBackend('web');
+  const api = await httpBackend('api');
+  const { port } = await serve([
+    rule('api', { host: 'api.example.com', path: '/v1/*', action: forward('api') }),
+  ], [backend('web', [target('w', BE, web.port)]), backend('api', [target('a', BE, api.port)])]);
+  const r = await rawExchange(LB, port, 'GET http://api.example.com/v1/users?q=1 HTTP/1.1\r\nHost: shop.example.com\r\nConnection: close\r\n\r\n');
+  expect(r.response).toMatch(/^HTTP\/1\.1 200 /);
+  expect(r.response).toContain('\r\nx-backend: api\r\n');
+  expect(api.seen.map((x) => [x.url, x.headers.host])).toEqual([['/v1/users?q=1', 'api.example.com']]);
+  expect(web.seen).toEqual([]);
+});
+
 describe('redirect', () => {
   it.each([301, 302, 307, 308])('status %i with every field set', async (statusCode) => {
     const web = await httpBackend('web');
