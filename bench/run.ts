@@ -63,7 +63,8 @@ async function main(): Promise<void> {
   const scenarios: ScenarioResult[] = [];
   try {
     if (args.profile) {
-      const summary = await runProfile({ backend, tls, dir, durationSec: Math.max(args.durationSec, 5), luaHook, loadCpus: LOAD_CPUS, proxyCpus, log });
+      const scenario = HTTP_SCENARIOS.find((sc) => args.scenarios?.includes(sc.id)) ?? HTTP_SCENARIOS[0];
+      const summary = await runProfile({ backend, tls, dir, durationSec: Math.max(args.durationSec, 5), luaHook, loadCpus: LOAD_CPUS, proxyCpus, log, scenario });
       process.stdout.write(summary);
       return;
     }

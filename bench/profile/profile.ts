@@ -1,7 +1,8 @@
 /**
- * `npm run bench -- --profile`: the headline scenario against this runtime (1 worker) under
- * `node --cpu-prof`, then a self-time summary of the worker's profile, written to
- * bench/results/profile.md and printed.
+ * `npm run bench -- --profile [--scenarios ID]`: one HTTP scenario (the headline unless
+ * --scenarios names another, e.g. https-handshakes or http-new-connection) against this
+ * runtime (1 worker) under `node --cpu-prof`, then a self-time summary of the worker's
+ * profile, written to bench/results/profile.md and printed.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -9,7 +10,7 @@ import { albRuntime, RUNTIME_BUNDLE } from '../proxies/alb-runtime';
 import { BackendSet } from '../backends/backend-set';
 import { TlsFiles } from '../lib/tls';
 import { runWrk } from '../lib/wrk';
-import { HTTP_SCENARIOS } from '../scenarios/http';
+import { HTTP_SCENARIOS, HttpScenario } from '../scenarios/http';
 import { selfTimes, selfTimeByArea, CpuProfile, LocationMapper, shortLocation } from './cpuprofile';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { SourceMap } = require('module') as { SourceMap: new (payload: unknown) => { findEntry(line: number, column: number): { originalSource?: string; originalLine?: number } } };
@@ -31,6 +32,8 @@ function bundleMapper(): LocationMapper {
 export interface ProfileInput {
   backend: BackendSet; tls: TlsFiles; dir: string; durationSec: number; luaHook: string;
   loadCpus: string; proxyCpus: (w: number) => string; log: (s: string) => void;
+  /** The scenario to profile. @default the headline (HTTP_SCENARIOS[0]) */
+  scenario?: HttpScenario;
 }
 
 export async function runProfile(o: ProfileInput): Promise<string> {
@@ -38,13 +41,15 @@ export async function runProfile(o: ProfileInput): Promise<string> {
   if (reason !== null) throw new Error(`--profile needs the runtime: ${reason}`);
   const profDir = path.join(o.dir, 'cpuprof');
   fs.mkdirSync(profDir, { recursive: true });
-  const s = HTTP_SCENARIOS[0];
+  const s = o.scenario ?? HTTP_SCENARIOS[0];
   const proxy = await albRuntime.start({ workers: 1, dir: o.dir, cpus: o.proxyCpus(1), backend: o.backend, tls: o.tls,
     nodeFlags: ['--cpu-prof', '--cpu-prof-dir', profDir] });
   let rps = 0;
   try {
-    await runWrk({ url: proxy.httpUrl(s.path), connections: s.connections, threads: 1, durationSec: 1, luaHook: o.luaHook, cpus: o.loadCpus });
-    const w = await runWrk({ url: proxy.httpUrl(s.path), connections: s.connections, threads: 1, durationSec: o.durationSec, luaHook: o.luaHook, cpus: o.loadCpus });
+    const load = { url: s.https ? proxy.httpsUrl(s.path) : proxy.httpUrl(s.path), connections: s.connections, threads: 1,
+      luaHook: o.luaHook, cpus: o.loadCpus, headers: s.headers };
+    await runWrk({ ...load, durationSec: 1 });
+    const w = await runWrk({ ...load, durationSec: o.durationSec });
     rps = w.requestsPerSec;
     o.log(`  profile: ${rps.toFixed(0)} req/s under --cpu-prof`);
   } finally {
@@ -64,8 +69,8 @@ export async function runProfile(o: ProfileInput): Promise<string> {
   }).sort((a, b) => b.busy - a.busy);
   const top = profiles[0];
   const lines = [
-    `## CPU profile of the headline scenario (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`, '',
-    `alb-runtime, 1 worker, wrk -c ${s.connections} ${s.path} keep-alive for ${o.durationSec}s: ${rps.toFixed(0)} req/s under --cpu-prof ` +
+    `## CPU profile of ${s.id} (${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`, '',
+    `alb-runtime, 1 worker, wrk -c ${s.connections} ${s.https ? 'https' : 'http'} ${s.path}${s.headers.map((h) => ` -H '${h}'`).join('')} for ${o.durationSec}s: ${rps.toFixed(0)} ${s.unit} under --cpu-prof ` +
       `(profiling slows it). Worker profile ${top.f}: ${top.st.totalMs.toFixed(0)} ms sampled, ${top.busy.toFixed(0)} ms busy.`, '',
     '| self % | self ms | function | location |', '|---|---|---|---|',
     ...top.st.entries.slice(0, 30).map((e) => `| ${e.selfPct.toFixed(1)} | ${e.selfMs.toFixed(0)} | \`${e.name}\` | ${e.location} |`),
