@@ -39,6 +39,7 @@ export const ANSWERS = {
   connectTimeout: answer(504, '504 Gateway Timeout: connecting to the target timed out'),
   responseTimeout: answer(504, '504 Gateway Timeout: the target did not answer in time'),
   badHost: answer(400, '400 Bad Request: the Host header cannot be used in a redirect'),
+  badBody: answer(400, '400 Bad Request: malformed HTTP/1.1 request body'),
 } as const;
 
 /**

@@ -77,6 +77,10 @@ const DISCARD: BodySink = { onBodyData() { /* dropped */ }, onBodyEnd() { /* */ 
 
 // ---- parser pool -----------------------------------------------------------------------
 
+/** Lingering close (see ClientConnection.closeSoon): nginx's lingering_timeout / lingering_time (5 s / 30 s there), shorter. */
+const LINGER_IDLE_MS = 1000;
+const LINGER_MAX_MS = 5000;
+
 const spareParsers: HttpParser[] = [];
 const MAX_SPARE_PARSERS = 1000;
 
@@ -222,6 +226,9 @@ export class ClientConnection implements BodyFlow {
   // ---- parser callbacks (inside execute) ----
 
   messageBegin(): void {
+    // Nothing parsed before this message belongs to it (see messageComplete).
+    this.partialHeaders = null;
+    this.partialUrl = '';
     this.headStart = this.server.clock;
     this.requestStart = this.headStart;
   }
@@ -346,6 +353,13 @@ export class ClientConnection implements BodyFlow {
   }
 
   messageComplete(): void {
+    // A chunked message's trailer fields arrive through onHeaders just before this, with the
+    // message's URL again (node:http drops them the same way, in parserOnMessageComplete).
+    // Kept, they would become header fields and URL prefix of the next pipelined request: a
+    // trailer `Content-Length: 50` on request 1 would frame request 2 one way here and another
+    // way at the target. Trailers are not forwarded (the body was re-framed already).
+    this.partialHeaders = null;
+    this.partialUrl = '';
     const req = this.parsing;
     if (req === null) return;
     this.parsing = null;
@@ -433,11 +447,13 @@ export class ClientConnection implements BodyFlow {
     if (this.detached) return;
     this.server.forget(this);
     const parsing = this.parsing;
-    if (parsing !== null && parsing.body !== null) parsing.body.abort();
     const cur = this.current;
     this.current = null;
     this.queue = null;
+    // The client went away: told first, so the request ends as a client close (not as a
+    // broken body, which would be answered 400 to nobody and logged so).
     if (cur !== null && !cur.finished && cur.events !== null) cur.events.onClientClose();
+    if (parsing !== null && parsing.body !== null) parsing.body.abort();
     if (this.parser !== null) {
       this.releaseHandle();
       freeParser(this.parser);
@@ -525,6 +541,11 @@ export class ClientConnection implements BodyFlow {
     const next = this.queue === null ? undefined : this.queue.shift();
     if (next !== undefined) {
       this.current = next;
+      // Reading was paused because requests waited behind the one just answered. With none
+      // left waiting, read again: `next` may be the request still being parsed, its body
+      // only partly in (a pipelined POST cut across reads), and it would wait forever for
+      // the rest. (While closing, everything queued is complete and nothing more is read.)
+      if (this.queue !== null && this.queue.length === 0 && !this.closing && this.errorAnswer === null) this.resumeQueue();
       this.server.onRequest(next);
       return;
     }
@@ -542,16 +563,24 @@ export class ClientConnection implements BodyFlow {
     this.resumeQueue();
   }
 
-  /** Answers a protocol error (when no response is under way) and closes. */
-  private refuse(answer: Buffer): void {
+  /**
+   * Answers a protocol error (when no response is under way) and closes: with a lingering
+   * close, except for a timeout (a client too slow to send its request is not owed one more
+   * wait; nginx closes those at once too).
+   */
+  private refuse(answer: Buffer, linger = true): void {
     this.closing = true;
     this.queue = null;
     const parsing = this.parsing;
     if (parsing !== null && parsing.body !== null) parsing.body.abort();
     const cur = this.current;
     if (!this.broken && (cur === null || !cur.headersSent)) this.socket.write(answer);
-    this.broken = true;
-    this.socket.destroySoon();
+    if (linger) {
+      this.closeSoon();
+    } else {
+      this.broken = true;
+      this.socket.destroySoon();
+    }
   }
 
   private parseError(err: Error & { code?: string }): void {
@@ -588,9 +617,53 @@ export class ClientConnection implements BodyFlow {
     return 1;
   }
 
+  /**
+   * Closes after what was written is flushed. Closing a socket whose client bytes are still
+   * unread in the kernel's buffer sends RST instead of FIN, and a client that gets RST before
+   * it read our last response loses that response: exactly the case of a client that
+   * pipelined more than we will read (after a protocol error, or behind a response that
+   * closes). So, like nginx's lingering close: FIN once the writes are out, then read and drop
+   * whatever the client still sends until it closes its side, goes quiet for LINGER_IDLE_MS,
+   * or LINGER_MAX_MS passed.
+   */
   private closeSoon(): void {
     this.broken = true;
-    this.socket.destroySoon();
+    const socket = this.socket;
+    if (this.ended || socket.destroyed) {
+      socket.destroySoon();
+      return;
+    }
+    socket.end();
+    // Not inside the parser's own callbacks (this may run from one): the parser lets go of
+    // the socket on the next turn.
+    setImmediate(() => this.linger());
+  }
+
+  private linger(): void {
+    const socket = this.socket;
+    if (socket.destroyed || this.detached) return;
+    this.dropParsing();
+    const handle = this.handle;
+    if (this.parser !== null) {
+      this.releaseHandle();
+      // Not reused: a read may still be on its way into it.
+      this.parser.conn = null;
+      this.parser = null;
+    }
+    socket.removeAllListeners('data');
+    const idle = setTimeout(() => socket.destroy(), LINGER_IDLE_MS);
+    const max = setTimeout(() => socket.destroy(), LINGER_MAX_MS);
+    socket.on('data', () => idle.refresh());
+    socket.once('end', () => socket.destroy());
+    socket.once('close', () => {
+      clearTimeout(idle);
+      clearTimeout(max);
+    });
+    // Reading may have been stopped at the handle (queue or body backpressure): start it again.
+    this.queuePaused = false;
+    this.bodyPaused = false;
+    if (handle !== null) handle.readStart();
+    socket.resume();
   }
 
   /** Gives the socket to the upgrade handler; this connection object is done with it. */
@@ -632,12 +705,12 @@ export class ClientConnection implements BodyFlow {
     if (this.broken) return;
     const s = this.server.settings;
     if (this.headStart !== 0 && now - this.headStart >= s.headersTimeoutMs + slack) {
-      this.refuse(PROTOCOL_ERRORS.timeout);
+      this.refuse(PROTOCOL_ERRORS.timeout, false);
       return;
     }
     if (this.current !== null || this.parsing !== null) {
       if (this.requestStart !== 0 && now - this.requestStart >= s.requestTimeoutMs + slack) {
-        this.refuse(PROTOCOL_ERRORS.timeout);
+        this.refuse(PROTOCOL_ERRORS.timeout, false);
       } else if (now - this.lastActive >= s.activeTimeoutMs + slack) {
         this.socket.destroy();
       }

@@ -201,6 +201,13 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
       return;
     }
     const code = (err as NodeJS.ErrnoException).code;
+    if (code === UpstreamError.BODY_ABORTED) {
+      // The client's body broke off (bad chunk framing after the head went on): the client's
+      // fault, not the target's. The target saw an unfinished message and was cut off; the
+      // client gets 400 and the connection closes (the body was aborted). No retry.
+      this.answerLocally(ANSWERS.badBody);
+      return;
+    }
     if (code === UpstreamError.HEADERS_TIMEOUT) {
       this.answerLocally(ANSWERS.responseTimeout);
       return;

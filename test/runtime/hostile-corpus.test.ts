@@ -154,6 +154,13 @@ refused('chunk extension of 100 KiB', 400, (P) => chunked(P, `5;a=${'x'.repeat(1
 refused('invalid trailer field name', 400, (P) => chunked(P, '5\r\nhello\r\n0\r\nBad Trailer: x\r\n\r\n'));
 refused('obs-folded trailer', 400, (P) => chunked(P, '5\r\nhello\r\n0\r\nX-T: a\r\n b\r\n\r\n'));
 refused('invalid trailers on a chunked GET', 400, (P) => get(P, 'Transfer-Encoding: chunked\r\n') + '0\r\nBad Trailer: x\r\n\r\n');
+// Trailer fields end with their message: never fields (or URL) of the next pipelined request.
+served('trailer fields stay with their message', ['POST /a', 'GET /b'],
+  (P) => chunked(P, '5\r\nhello\r\n0\r\nX-Injected: 1\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n') + `GET ${P}/b HTTP/1.1\r\n${H}\r\n`,
+  { check: (seen) => {
+    expect(seen[1].headers['x-injected']).toBeUndefined();
+    expect(seen[1].headers['x-forwarded-for']).toBe('127.0.0.1');
+  } });
 served('chunk extensions', ['POST /a'], (P) => chunked(P, '5;name=value;flag\r\nhello\r\n0;end\r\n\r\n'));
 served('valid trailer fields', ['POST /a'], (P) => chunked(P, '5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n'));
 served('upper-case hex chunk size', ['POST /a'], (P) => chunked(P, `A\r\n${'x'.repeat(10)}\r\n0\r\n\r\n`));

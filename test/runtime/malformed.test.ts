@@ -1,7 +1,8 @@
 /**
  * Hostile clients over raw sockets beyond single requests (the request corpus itself, with
  * exact outcomes, is hostile-corpus.test.ts): header size limit (431), the slowloris headers
- * timeout, and clients that vanish mid-upload or mid-download.
+ * timeout, clients that vanish mid-upload or mid-download, pipelining cut across reads, and
+ * the lingering close that keeps answers from being lost to a reset.
  */
 import * as net from 'node:net';
 import { backend, lbConfig, listener, target } from './helpers/config';
@@ -100,4 +101,58 @@ test('clients that vanish mid-upload or mid-download leave the data plane servin
     await s2.dp.close(100);
     await big.close();
   }
+});
+
+test('closing after a malformed pipelined request lingers: an answer sent while the client still writes is not lost to a reset', async () => {
+  // The client pipelines a request the target answers after 300 ms, a malformed request, and
+  // then keeps writing. The LB stops reading at the malformed request; had it closed with those
+  // bytes unread, the kernel would send RST, the client's next write would fail, and the
+  // client would lose the 200 (and the 400) before reading them.
+  const slow = await startHttpBackend('slow', BE, (_req, res) => setTimeout(() => res.end('slow'), 300));
+  const lbPort = await freePort(LB);
+  const dp = await startDataPlane(lbConfig([listener('l', lbPort, 'web')], [backend('web', [target('t', BE, slow.port)])]), LB);
+  try {
+    const result = await new Promise<{ text: string; error: string | null }>((resolve) => {
+      const sock = net.connect({ host: LB, port: lbPort });
+      let text = '';
+      let error: string | null = null;
+      let ended = false;
+      const writer = setInterval(() => { if (!ended && !sock.destroyed) sock.write('z'.repeat(1024)); }, 2);
+      sock.on('connect', () => sock.write(`GET /first HTTP/1.1\r\n${H}\r\nGET /second HTTP/1.1\r\n${H}Content-Length: 1x\r\n\r\n`));
+      sock.on('data', (c: Buffer) => (text += c.toString('latin1')));
+      sock.on('end', () => (ended = true));
+      sock.on('error', (e: NodeJS.ErrnoException) => (error = e.code ?? e.message));
+      sock.on('close', () => {
+        clearInterval(writer);
+        resolve({ text, error });
+      });
+      setTimeout(() => sock.destroy(), 8000);
+    });
+    expect([...result.text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))).toEqual([200, 400]);
+    expect(result.error).toBeNull();
+    expect(slow.seen.map((r) => r.url)).toEqual(['/first']);
+  } finally {
+    await dp.dp.close(200);
+    await slow.close();
+  }
+});
+
+test('a pipelined POST whose body arrives in a later read is read to the end, not left waiting', async () => {
+  // Reading pauses while a pipelined request waits; it must start again once that request
+  // is the one being answered, or the rest of its body is never read (until timeouts).
+  expect((await request({ host: LB, port, path: '/warm' })).status).toBe(200); // a pooled target connection
+  const head = `GET /p1 HTTP/1.1\r\n${H}\r\nPOST /p2 HTTP/1.1\r\n${H}Connection: close\r\nContent-Length: 10\r\n\r\nhello`;
+  const text = await new Promise<string>((resolve) => {
+    const sock = net.connect({ host: LB, port }, () => {
+      sock.write(head);
+      setTimeout(() => sock.write('world'), 100);
+    });
+    let t = '';
+    sock.on('data', (c: Buffer) => (t += c.toString('latin1')));
+    sock.on('error', () => undefined);
+    sock.on('close', () => resolve(t));
+    setTimeout(() => sock.destroy(), 5000);
+  });
+  expect([...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))).toEqual([200, 200]);
+  expect(be.seen.find((r) => r.url === '/p2')?.body.toString()).toBe('helloworld');
 });
