@@ -51,6 +51,8 @@ const bodyText = fc.array(fc.constantFrom(
 const host = fc.constantFrom('Host: lb.test\r\n', 'host: lb.test\r\n', 'HOST: lb.test:8080\r\n');
 const pad = fc.constantFrom('', 'X-Pad: 1\r\n', 'Accept: */*\r\nX-Other: a, b\r\n');
 const clName = fc.constantFrom('Content-Length', 'content-length', 'CONTENT-LENGTH');
+// Not a trailing HTAB: RFC 9110 allows it as OWS, Node 20's llhttp refuses it (400), Node 22's
+// accepts it; either is safe, and the model holds only what every supported Node does.
 const clValue = (n: number) => fc.constantFrom(`${n}`, ` ${n}`, `${n} `, `\t${n}`, ` \t${n} `);
 const teValue = fc.constantFrom('chunked', 'Chunked', 'CHUNKED', ' chunked ');
 
@@ -85,8 +87,6 @@ const malformed: fc.Arbitrary<Piece> = fc.tuple(bodyText, fc.constantFrom(
   (b: string) => `Content-Length: +${b.length}\r\n\r\n${b}`,
   (b: string) => `Content-Length: ${b.length}x\r\n\r\n${b}`,
   (b: string) => `Content-Length: ${b.length}, ${b.length}\r\n\r\n${b}`,
-  // RFC 9110 allows it as OWS, llhttp (node:http's parser, ours) refuses it: 400, never forwarded.
-  (b: string) => `Content-Length: ${b.length}\t\r\n\r\n${b}`,
   (b: string) => `Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n${b}`,
   (b: string) => `Transfer-Encoding: identity\r\n\r\n${b}`,
   (b: string) => `Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n${b}`,
