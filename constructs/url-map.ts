@@ -44,8 +44,9 @@ export interface RuleOptions extends UrlMapRuleSettings {
   /** What the rule does: RuleAction.forward, RuleAction.redirect or RuleAction.fixedResponse. */
   readonly action: RuleAction;
   /**
-   * A backend service that receives a copy of each matched request without a body; its
-   * responses are discarded and it never delays or fails the client's request (forward rules only).
+   * A backend service that receives a copy of each matched request, its body included up to
+   * `mirrorMaxBodyBytes`; its responses are discarded and it never delays, alters or fails the
+   * client's request (forward rules only).
    * @default - no mirror
    */
   readonly mirror?: BackendService;

@@ -27,11 +27,15 @@ export interface DataPlaneObserver {
    * CONNECT_FAILED, CONNECT_TIMEOUT, ...). The process forwards it to the primary.
    */
   targetFailed(backendId: string, targetId: string, reason: string): void;
-  /** A URL-map rule's mirror copy ended (runtime/proxy/mirror.ts): sent and answered, failed, dropped, or not sent because the request had a body. */
+  /**
+   * A URL-map rule's mirror copy ended (runtime/proxy/mirror.ts): answered, failed, dropped
+   * (in-flight bound, no target), body over the rule's bound, the mirror too slow to take the
+   * body, or the client's body broke off.
+   */
   mirrorCopy(listenerId: string, backendId: string, outcome: MirrorOutcome): void;
 }
 
-export type MirrorOutcome = 'completed' | 'failed' | 'dropped' | 'skipped_body';
+export type MirrorOutcome = 'completed' | 'failed' | 'dropped' | 'too_large' | 'slow' | 'client_aborted';
 
 export interface ListenerSnapshot {
   id: string;

@@ -83,6 +83,7 @@ function renderRule(r: UrlMapRuleModel, idOf: (path: string) => string): UrlMapR
     requestHeaders: headerRules(r.requestHeaders),
     responseHeaders: headerRules(r.responseHeaders),
     mirror: r.mirrorBackendPath === null ? null : idOf(r.mirrorBackendPath),
+    ...(r.mirrorMaxBodyBytes === null ? {} : { mirrorMaxBodyBytes: r.mirrorMaxBodyBytes }),
   };
 }
 

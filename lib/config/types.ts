@@ -331,8 +331,15 @@ export interface UrlMapRuleConfig {
   rewrite: RewriteConfig | null;
   requestHeaders: HeaderRulesConfig | null;
   responseHeaders: HeaderRulesConfig | null;
-  /** Id of a backend service that gets a copy of each matched request without a body; null = none. */
+  /** Id of a backend service that gets a copy of each matched request; null = none. */
   mirror: string | null;
+  /**
+   * Largest request body (bytes) the mirror gets a copy of; 0 = body-less requests only.
+   * Only beside a mirror; absent = 1048576 (1 MiB).
+   * @minimum 0
+   * @maximum 1073741824
+   */
+  mirrorMaxBodyBytes?: number;
 }
 
 export interface RuleActionConfig {

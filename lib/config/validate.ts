@@ -2,7 +2,7 @@
  * Validates an LB config document: the schema version, the JSON Schema (lib/config/schema.json,
  * generated from types.ts), the cross-references a schema cannot express, and the model's own
  * rules (lib/model: ports, protocol pairing, certificates, weights, cookie timeouts and names,
- * SNI domains, health-check paths, URL-map rule routes, forward-only settings, mirrors, URL
+ * SNI domains, health-check paths, URL-map rule routes, forward-only settings, mirrors and their body bound, URL
  * maps on HTTP listeners only) — the same functions that check a construct tree at synth, so a
  * rule is written once and a document with the same mistake is refused with the same line.
  * The runtime calls this before it serves or reloads a document. Excluded from the jsii build
@@ -21,7 +21,7 @@ import { checkListenerCertificates, checkProtocolPairing, checkSniDomain, checkU
 import { adminPortOwner } from '../model/load-balancer';
 import { dedupeIssues as dedupe, issue, Issue, IssueError, MISSING, withArticle } from '../model/messages';
 import { checkUniqueTargetIds, checkWeight } from '../model/target';
-import { checkForwardOnly, checkListenerUrlMap, checkMirrorTarget, checkRuleRoute, RuleRoute } from '../model/url-map';
+import { checkForwardOnly, checkListenerUrlMap, checkMirrorMaxBodyBytes, checkMirrorTarget, checkRuleRoute, RuleRoute } from '../model/url-map';
 import schema from './schema.json';
 import { LB_CONFIG_SCHEMA_VERSION, LbConfig } from './types';
 
@@ -223,6 +223,7 @@ function urlMapRuleIssues(config: LbConfig): Issue[] {
         const forward = kind === 'forward' && r.action.backendService !== null ? backendPath.get(r.action.backendService) ?? r.action.backendService : null;
         issues.push(...checkMirrorTarget(m.path, r.id, mirror, forward));
       }
+      issues.push(...checkMirrorMaxBodyBytes(m.path, r.id, r.mirrorMaxBodyBytes, r.mirror !== null));
     }
   }
   for (const l of config.listeners) {

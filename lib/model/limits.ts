@@ -80,6 +80,14 @@ export const DEFAULT_REDIRECT_STATUS_CODE = 301;
 export const REDIRECT_PART_MAX_LENGTH = 128;
 export const FIXED_RESPONSE_STATUS: IntRange = { min: 200, max: 599 };
 export const FIXED_RESPONSE_BODY_MAX_LENGTH = 1024;
+/**
+ * Largest request body a rule's mirror gets a copy of (`mirrorMaxBodyBytes`); 0 = body-less
+ * requests only. What a copy holds in memory is bounded apart from this (runtime/proxy/mirror.ts),
+ * so the ceiling only keeps the figure sane.
+ */
+export const MIRROR_MAX_BODY_BYTES: IntRange = { min: 0, max: 1024 * 1024 * 1024 };
+/** nginx's client_max_body_size default: bodies up to 1 MiB are mirrored unless the rule says otherwise. */
+export const DEFAULT_MIRROR_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_FIXED_RESPONSE_CONTENT_TYPE = 'text/plain';
 export const RULE_HEADER_NAME_MAX_LENGTH = 40;
 export const RULE_HEADER_VALUE_MAX_LENGTH = 1024;

@@ -130,6 +130,13 @@ export interface UrlMapRuleSettings {
    * @default - none
    */
   readonly responseHeaders?: HeaderRules;
+  /**
+   * Largest request body (bytes) the mirror gets a copy of, 0..1073741824; a larger body is
+   * not mirrored (counted as `too_large`), 0 mirrors body-less requests only. Rules with a
+   * `mirror` only.
+   * @default 1048576 (1 MiB)
+   */
+  readonly mirrorMaxBodyBytes?: number;
 }
 
 /** A backend service as a rule sees it. */
@@ -197,6 +204,8 @@ export interface UrlMapRuleModel {
   readonly requestHeaders: HeaderRulesModel | null;
   readonly responseHeaders: HeaderRulesModel | null;
   readonly mirrorBackendPath: string | null;
+  /** The mirror's body bound (the default when not given); null without a mirror. */
+  readonly mirrorMaxBodyBytes: number | null;
 }
 
 export interface UrlMapModel {
@@ -412,6 +421,17 @@ export function checkMirrorTarget(mapPath: string, name: string, mirrorPath: str
     'another backend service (a mirror receives a copy of what the forward target gets)')];
 }
 
+/** The body bound of a mirror: a byte count in range, beside a mirror only (`value` undefined when unset). */
+export function checkMirrorMaxBodyBytes(mapPath: string, name: string, value: unknown, hasMirror: boolean): Issue[] {
+  if (value === undefined) return [];
+  const field = `rules.${name}.mirrorMaxBodyBytes`;
+  if (!hasMirror) {
+    return [issue(mapPath, field, value, 'is set on a rule without a mirror',
+      'mirrorMaxBodyBytes beside mirror only (it bounds the request bodies the mirror gets a copy of)')];
+  }
+  return checkIntRange(mapPath, field, value, limits.MIRROR_MAX_BODY_BYTES, 'bytes');
+}
+
 /** Rewrite, request headers and mirror act on what is forwarded: on forward rules only (`value` undefined when unset). */
 export function checkForwardOnly(mapPath: string, name: string, actionKind: string, field: 'rewrite' | 'requestHeaders' | 'mirror', value: unknown): Issue[] {
   if (value === undefined || actionKind === 'forward') return [];
@@ -472,6 +492,7 @@ export function resolveUrlMapRule(spec: UrlMapRuleSpec, existing: readonly UrlMa
     errors.push(...checkBackendRef(path, `${f}.mirror`, spec.mirror, spec.loadBalancerPath));
     errors.push(...checkMirrorTarget(path, spec.name, spec.mirror.path, a.kind === 'forward' ? a.backend.path : null));
   }
+  errors.push(...checkMirrorMaxBodyBytes(path, spec.name, spec.mirrorMaxBodyBytes, spec.mirror !== undefined));
   return {
     model: {
       name: spec.name,
@@ -482,6 +503,7 @@ export function resolveUrlMapRule(spec: UrlMapRuleSpec, existing: readonly UrlMa
       requestHeaders: requestHeaders.model,
       responseHeaders: responseHeaders.model,
       mirrorBackendPath,
+      mirrorMaxBodyBytes: spec.mirror === undefined ? null : spec.mirrorMaxBodyBytes ?? limits.DEFAULT_MIRROR_MAX_BODY_BYTES,
     },
     errors,
   };

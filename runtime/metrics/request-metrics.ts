@@ -114,7 +114,7 @@ export class RequestMetrics {
     const mirrors: unknown[] = [];
     for (const [listener, backend, outcome, value] of this.mirrors.values()) mirrors.push({ labels: { listener, backend, outcome }, value });
     return [
-      metric('alb_mirror_copies_total', 'counter', 'Mirror copies by listener, mirror backend and outcome (completed, failed, dropped at the in-flight bound or with no target, skipped_body)', mirrors),
+      metric('alb_mirror_copies_total', 'counter', 'Mirror copies by listener, mirror backend and outcome (completed, failed, dropped at the in-flight bound or with no target, too_large: body over the rule\'s mirrorMaxBodyBytes, slow: cut when the mirror did not take the body fast enough, client_aborted: the client\'s body broke off)', mirrors),
       metric('alb_rule_requests_total', 'counter', 'Requests a URL-map rule matched, by listener and rule (`<URL map id>/<rule id>`)', rules),
       metric('alb_requests_total', 'counter', 'HTTP requests answered and TCP connections closed, by listener, backend service and target', requests),
       metric('alb_responses_total', 'counter', 'Responses by status code (0: client gone before a response, or a TCP connection)', responses),

@@ -18,7 +18,7 @@
  */
 import * as net from 'node:net';
 import { consumableHandle, HTTPParser, HttpParser, refreshSocketTimer, StreamHandle } from './llhttp';
-import type { BodySink, RequestBody } from './request-body';
+import type { BodySink, BodySource } from './request-body';
 
 /** Error codes the handler sees (ProxyExchange maps them to 502/504 and retry decisions). */
 export const UpstreamError = {
@@ -46,8 +46,8 @@ export interface UpstreamRequest {
   path: string;
   /** Flat [name, value, ...] list, hop-by-hop fields already removed. */
   headers: string[];
-  /** The client's request body when it has one, else null. */
-  body: RequestBody | null;
+  /** The request body when it has one (the client's, or a mirror copy's), else null. */
+  body: BodySource | null;
   /** Longest silence allowed from the target, for the headers and between body chunks. */
   timeoutMs: number;
 }
@@ -88,7 +88,7 @@ class Connection implements BodySink {
   readonly socket: net.Socket;
   private readonly parser: HttpParser;
   private handler: UpstreamHandler | null = null;
-  private body: RequestBody | null = null;
+  private body: BodySource | null = null;
   private chunked = false;
   private bodyDone = true;
   private headersDone = false;
@@ -126,7 +126,7 @@ class Connection implements BodySink {
     } else {
       ok = s.write(chunk);
     }
-    if (!ok) (this.body as RequestBody).pause();
+    if (!ok) (this.body as BodySource).pause();
   }
 
   onBodyEnd(): void {

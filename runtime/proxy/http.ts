@@ -124,8 +124,11 @@ class ProxyExchange implements UpstreamHandler, ClientEvents {
       forwardHeaders(rule, headers, req.rawHeaders);
     }
     this.opts = opts;
+    // The copy is made once, whatever the retries; it must see the body before the primary's
+    // connection takes it (./mirror.ts), and goes out after the primary attempt.
+    const copy = rule === null || rule.mirror === null ? null : rule.mirror.open(headers, req.body, rule.mirrorMaxBodyBytes, this.clientIp);
     this.dispatch();
-    if (rule !== null && rule.mirror !== null) rule.mirror.send(opts.method, opts.path, headers, req.body !== null, this.clientIp);
+    if (copy !== null) copy.send(opts.method, opts.path, headers, req.body);
   }
 
   private dispatch(): void {

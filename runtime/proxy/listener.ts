@@ -77,6 +77,9 @@ export class ListenerServer {
   private readonly server: net.Server;
   /** HTTPS/TLS listeners: the tls.Server that takes connections from `server`, else null. */
   private tlsServer: tls.Server | null = null;
+  /** The certificates `tlsServer` was made with, and its handshake timeout. */
+  private material: TlsMaterial | null = null;
+  private handshakeTimeoutMs = 0;
   /** Client connections of HTTP/HTTPS listeners, else null. */
   private readonly http: HttpConnections | null;
   private boundPort = 0;
@@ -102,10 +105,6 @@ export class ListenerServer {
   private createServer(material: TlsMaterial | null): net.Server {
     const state = this.state;
     const observer = this.observer;
-    const route = state.route;
-    const sniCallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
-      cb(null, lookupSni(state.route.sni, servername));
-    };
     const http = this.http;
     if (http !== null) {
       if (this.kind === 'HTTP') {
@@ -116,20 +115,8 @@ export class ListenerServer {
         });
         return server;
       }
-      const secure = tls.createServer({
-        ...(material as TlsMaterial).defaults, SNICallback: sniCallback, allowHalfOpen: true,
-        // What https.createServer offers: clients that prefer h2 fall back to HTTP/1.1.
-        ALPNProtocols: ['http/1.1'],
-        handshakeTimeout: headersTimeout(route),
-      });
-      this.tlsServer = secure;
-      secure.on('tlsClientError', closeFailedHandshake);
-      secure.on('secureConnection', (socket: tls.TLSSocket) => {
-        refuseRenegotiation(socket);
-        socket.setNoDelay(true);
-        http.attach(socket, state.active > state.route.maxConnections);
-      });
-      return this.tlsFront(secure, false);
+      this.tlsServer = this.secureServer(material as TlsMaterial);
+      return this.tlsFront(false);
     }
     if (this.kind === 'TCP') {
       const server = net.createServer({ allowHalfOpen: true, noDelay: true });
@@ -143,17 +130,45 @@ export class ListenerServer {
       });
       return server;
     }
+    this.tlsServer = this.secureServer(material as TlsMaterial);
+    return this.tlsFront(true);
+  }
+
+  /**
+   * The tls.Server that runs the handshakes of new connections. node:tls fixes
+   * `handshakeTimeout` when the server is made and offers no setter, so a reload that changes
+   * the timeout makes a new one (update()): new connections are handed to it, connections
+   * already handed over finish on the old one, nothing is dropped.
+   */
+  private secureServer(material: TlsMaterial): tls.Server {
+    const state = this.state;
+    const observer = this.observer;
+    const http = this.http;
+    this.material = material;
+    this.handshakeTimeoutMs = headersTimeout(state.route);
     const secure = tls.createServer({
-      ...(material as TlsMaterial).defaults, SNICallback: sniCallback, allowHalfOpen: true,
-      handshakeTimeout: headersTimeout(route),
+      ...material.defaults, allowHalfOpen: true,
+      SNICallback: (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void): void => {
+        cb(null, lookupSni(state.route.sni, servername));
+      },
+      // What https.createServer offers: clients that prefer h2 fall back to HTTP/1.1.
+      ...(http === null ? {} : { ALPNProtocols: ['http/1.1'] }),
+      handshakeTimeout: this.handshakeTimeoutMs,
     });
-    this.tlsServer = secure;
     secure.on('tlsClientError', closeFailedHandshake);
-    secure.on('secureConnection', (socket: tls.TLSSocket) => {
-      refuseRenegotiation(socket);
-      handleTcpConnection(state, observer, socket);
-    });
-    return this.tlsFront(secure, true);
+    if (http !== null) {
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
+        refuseRenegotiation(socket);
+        socket.setNoDelay(true);
+        http.attach(socket, state.active > state.route.maxConnections);
+      });
+    } else {
+      secure.on('secureConnection', (socket: tls.TLSSocket) => {
+        refuseRenegotiation(socket);
+        handleTcpConnection(state, observer, socket);
+      });
+    }
+    return secure;
   }
 
   /**
@@ -162,10 +177,11 @@ export class ListenerServer {
    * `limitNow`: a connection beyond activeConnections is closed before any TLS (TLS
    * listeners); HTTPS ones get their 503 over TLS.
    */
-  private tlsFront(secure: tls.Server, limitNow: boolean): net.Server {
+  private tlsFront(limitNow: boolean): net.Server {
     const state = this.state;
     const server = net.createServer({ allowHalfOpen: true, noDelay: true });
-    const handOver = (socket: net.Socket): void => { secure.emit('connection', socket); };
+    // The tls.Server of the moment: a reload may have replaced it (see secureServer).
+    const handOver = (socket: net.Socket): void => { (this.tlsServer as tls.Server).emit('connection', socket); };
     server.on('connection', (socket: net.Socket) => {
       this.track(socket);
       if (limitNow && state.active > state.route.maxConnections) {
@@ -216,7 +232,17 @@ export class ListenerServer {
   /** Takes a new route (same protocol and port) without closing anything. */
   update(route: Route, material: TlsMaterial | null): void {
     this.state.route = route;
-    if (material !== null && this.tlsServer !== null) this.tlsServer.setSecureContext(material.defaults);
+    if (this.tlsServer !== null) {
+      if (headersTimeout(route) !== this.handshakeTimeoutMs) {
+        const previous = this.tlsServer;
+        this.tlsServer = this.secureServer(material ?? this.material as TlsMaterial);
+        // Session tickets issued before the reload still resume.
+        this.tlsServer.setTicketKeys(previous.getTicketKeys());
+      } else if (material !== null) {
+        this.material = material;
+        this.tlsServer.setSecureContext(material.defaults);
+      }
+    }
     if (this.http !== null) this.http.update(httpSettings(route));
   }
 

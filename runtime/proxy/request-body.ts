@@ -6,6 +6,9 @@
  *
  * `consumed` is the retry rule's input: once a byte went to a target, the request cannot be
  * sent again to another one.
+ *
+ * A second reader may be added with `teeTo` (a mirror copy, ./mirror.ts): it gets every chunk
+ * as it arrives and cannot slow the client down — only the sink's backpressure pauses reading.
  */
 
 /** Where body bytes go (the upstream connection of the current attempt). */
@@ -14,6 +17,14 @@ export interface BodySink {
   onBodyEnd(): void;
   /** The client went away or broke the body's framing before its end. */
   onBodyAborted(): void;
+}
+
+/** A body an upstream connection pulls: into one sink at a time, paused by the sink's backpressure. */
+export interface BodySource {
+  attach(sink: BodySink): void;
+  detach(): void;
+  pause(): void;
+  resume(): void;
 }
 
 /** Reading control of the connection the body arrives on. */
@@ -25,8 +36,10 @@ export interface BodyFlow {
 /** Bytes held without a sink before reading from the client pauses. */
 const HOLD_LIMIT = 64 * 1024;
 
-export class RequestBody {
+export class RequestBody implements BodySource {
   private sink: BodySink | null = null;
+  /** The second reader (teeTo), else null. */
+  private tee: BodySink | null = null;
   private held: Buffer[] | null = null;
   private heldBytes = 0;
   private holdPaused = false;
@@ -54,6 +67,7 @@ export class RequestBody {
         this.flow.pauseBody();
       }
     }
+    if (this.tee !== null) this.tee.onBodyData(chunk);
   }
 
   /** From the parser: the body is complete. */
@@ -61,6 +75,7 @@ export class RequestBody {
     if (this.complete || this.aborted) return;
     this.complete = true;
     if (this.sink !== null) this.sink.onBodyEnd();
+    if (this.tee !== null) this.tee.onBodyEnd();
   }
 
   /** From the connection: the body will not complete. */
@@ -68,6 +83,20 @@ export class RequestBody {
     if (this.complete || this.aborted) return;
     this.aborted = true;
     if (this.sink !== null) this.sink.onBodyAborted();
+    if (this.tee !== null) this.tee.onBodyAborted();
+  }
+
+  /**
+   * Adds the second reader: the chunks that arrived so far, then each later one, its end or
+   * its abort. Call before the body is first attached to a sink (until then every chunk that
+   * arrived is still held).
+   */
+  teeTo(tee: BodySink): void {
+    this.tee = tee;
+    const held = this.held;
+    if (held !== null) for (let i = 0; i < held.length; i++) tee.onBodyData(held[i]);
+    if (this.complete) tee.onBodyEnd();
+    else if (this.aborted) tee.onBodyAborted();
   }
 
   /** Starts delivering to `sink`: held chunks first, then end/abort if already known. */

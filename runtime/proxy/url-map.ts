@@ -6,6 +6,7 @@
  * table and swaps it with the route, so a request keeps the table it started with.
  */
 import type { ListenerConfig, UrlMapConfig, UrlMapRuleConfig } from '../../lib/config/types';
+import { DEFAULT_MIRROR_MAX_BODY_BYTES } from '../../lib/model/limits';
 import { BODYLESS_STATUS } from '../../lib/model/url-map';
 import { UrlMatcher } from '../../lib/routing/matcher';
 import { HostPattern, PathPattern, requestHost } from '../../lib/routing/patterns';
@@ -50,6 +51,8 @@ export interface RuleRuntime {
   readonly requestEdits: HeaderEdits | null;
   readonly responseEdits: HeaderEdits | null;
   readonly mirror: MirrorTarget | null;
+  /** Largest request body the mirror gets a copy of (0: body-less requests only). */
+  readonly mirrorMaxBodyBytes: number;
   readonly redirect: CompiledRedirect | null;
   /** FIXED: status, encoded body and the whole header list. */
   readonly fixedStatus: number;
@@ -115,6 +118,7 @@ function compileRule(map: UrlMapConfig, rule: UrlMapRuleConfig, hostPattern: Hos
     requestEdits: headerEdits(rule.requestHeaders),
     responseEdits,
     mirror,
+    mirrorMaxBodyBytes: rule.mirrorMaxBodyBytes ?? DEFAULT_MIRROR_MAX_BODY_BYTES,
     redirect: a.type === 'redirect' ? compileRedirect(a.redirect as NonNullable<typeof a.redirect>) : null,
     fixedStatus: a.type === 'fixedResponse' ? (a.fixedResponse as NonNullable<typeof a.fixedResponse>).statusCode : 0,
     fixedBody,

@@ -95,6 +95,18 @@ describe('URL map rules: actions', () => {
       `${M}: rules.r.mirror "test/lb/BackendServices/web" is the backend service the rule forwards to; allowed: another backend service (a mirror receives a copy of what the forward target gets)`);
   });
 
+  it('mirrorMaxBodyBytes: a byte count in range, beside a mirror only', () => {
+    const { w, site, web, api } = setup();
+    expect(added(w, () => site.addRule('a', { path: '/a', action: RuleAction.forward(web), mirror: api, mirrorMaxBodyBytes: -1 }))).toBe(
+      `${M}: rules.a.mirrorMaxBodyBytes -1 is out of range; allowed: 0..1073741824 bytes`);
+    expect(added(w, () => site.addRule('b', { path: '/b', action: RuleAction.forward(web), mirror: api, mirrorMaxBodyBytes: 1.5 }))).toBe(
+      `${M}: rules.b.mirrorMaxBodyBytes 1.5 is not an integer; allowed: an integer 0..1073741824 bytes`);
+    expect(added(w, () => site.addRule('c', { path: '/c', action: RuleAction.forward(web), mirrorMaxBodyBytes: 1000 }))).toBe(
+      `${M}: rules.c.mirrorMaxBodyBytes 1000 is set on a rule without a mirror; allowed: mirrorMaxBodyBytes beside mirror only (it bounds the request bodies the mirror gets a copy of)`);
+    site.addRule('d', { path: '/d', action: RuleAction.forward(web), mirror: api, mirrorMaxBodyBytes: 0 });
+    expect(site.ruleCount).toBe(1);
+  });
+
   it('redirect with no field', () => {
     const { w, site } = setup();
     expect(added(w, () => site.addRule('r', { action: RuleAction.redirect({ statusCode: 302 }) }))).toBe(
@@ -264,7 +276,7 @@ describe('URL maps in the tree', () => {
       id: 'lb/UrlMaps/site', path: 'test/lb/UrlMaps/site', rules: [
         { id: 'api', host: 'api.example.com', path: '/v1/*', action: { type: 'forward', backendService: 'lb/BackendServices/api', redirect: null, fixedResponse: null },
           rewrite: { host: null, path: '/*', query: null }, requestHeaders: { set: [{ name: 'X-Env', value: 'prod' }], remove: ['X-Debug'] },
-          responseHeaders: { set: [], remove: ['Server'] }, mirror: 'lb/BackendServices/shadow' },
+          responseHeaders: { set: [], remove: ['Server'] }, mirror: 'lb/BackendServices/shadow', mirrorMaxBodyBytes: 1048576 },
         { id: 'https', host: 'shop.example.com', path: null,
           action: { type: 'redirect', backendService: null, fixedResponse: null,
             redirect: { protocol: 'HTTPS', host: null, port: 443, path: null, query: null, statusCode: 301 } },

@@ -4,6 +4,7 @@
  * and a reload that refuses an unreadable certificate while the old config keeps serving.
  */
 import * as https from 'node:https';
+import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ListenerConfig, TlsConfig } from '../../lib/config/types';
 import { backend, lbConfig, listener, target } from './helpers/config';
@@ -182,3 +183,58 @@ test('the cipher list from the config is enforced for TLS 1.2', async () => {
   const other = await probe(port, 'default.test', { ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384' });
   expect(other.error).not.toBeNull();
 });
+
+/** The first flight of a real TLS client (its whole ClientHello), recorded on a local socket. */
+function recordClientHello(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer((sock) => {
+      sock.once('data', (hello: Buffer) => {
+        sock.destroy();
+        server.close();
+        resolve(hello);
+      });
+    });
+    server.on('error', reject);
+    server.listen(0, LB, () => {
+      const c = tls.connect({ host: LB, port: (server.address() as net.AddressInfo).port, servername: 'shop.example.test', rejectUnauthorized: false });
+      c.on('error', () => undefined);
+    });
+  });
+}
+
+/** Sends a whole ClientHello, then nothing: resolves with how long the listener took to close the connection. */
+function silentAfterHello(port: number, hello: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.connect({ host: LB, port }, () => s.write(hello));
+    const t0 = Date.now();
+    s.on('data', () => undefined); // the ServerHello flight; never answered
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(Date.now() - t0));
+  });
+}
+
+test('a reload that shortens the handshake timeout applies it to new connections, existing ones keep serving', async () => {
+  // Handshake timeout = min(idleTimeout, 10 s): 10 s first, 1 s after the reload.
+  const { port, be, s } = await httpsListener({ idleTimeoutMs: 30_000 });
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+  const keepAliveGet = (): Promise<number> => new Promise((resolve, reject) => {
+    https.get({ host: LB, port, path: '/', servername: 'shop.example.test', rejectUnauthorized: false, agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    }).on('error', reject);
+  });
+  try {
+    expect(await keepAliveGet()).toBe(200);
+    const hello = await recordClientHello();
+    await s.dp.apply(lbConfig([listener('https', port, 'web', { protocol: 'HTTPS', tls: tlsCfg, idleTimeoutMs: 1000 })],
+      [backend('web', [target('t', BE, be.port)], { forwardedHeaders: { proto: true, port: false, host: false, lbIp: false, clientPort: false } })]), LB);
+    const cutAfterMs = await silentAfterHello(port, hello);
+    expect(cutAfterMs).toBeGreaterThanOrEqual(900);
+    expect(cutAfterMs).toBeLessThan(3000);
+    // The connection opened before the reload was not dropped: the agent reuses it.
+    expect(await keepAliveGet()).toBe(200);
+    expect(s.observer.opened).toBe(2);
+  } finally {
+    agent.destroy();
+  }
+}, 20_000);

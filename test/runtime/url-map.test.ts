@@ -231,14 +231,14 @@ describe('mirror', () => {
     expect(shadow.seen.map((s) => [s.method, s.url, s.headers['x-trace'], s.headers['x-env'], s.headers.host])).toEqual([
       ['GET', '/x/1?q=2', 't1', 'prod', 'a.example.com'],
     ]);
-    // A request with a body is not mirrored (the body streams once, to the primary).
+    // A request with a body is mirrored with its body (test/runtime/mirror-bodies.test.ts).
     const post = await get(port, '/m/2', 'a.example.com', { 'content-type': 'text/plain' }, 'POST', 'payload');
     expect(post.body).toBe('web');
     expect(web.seen.at(-1)?.body.toString()).toBe('payload');
     await sleep(200);
-    expect(shadow.seen).toHaveLength(1);
-    await sleep(1500); // the first copy's slow answer
-    expect(dp.observer.mirrorCopies).toEqual(['l shadow skipped_body', 'l shadow completed']);
+    expect(shadow.seen.map((s) => [s.method, s.url, s.body.toString()])).toEqual([['GET', '/x/1?q=2', ''], ['POST', '/x/2', 'payload']]);
+    await sleep(1500); // the copies' slow answers
+    expect(dp.observer.mirrorCopies).toEqual(['l shadow completed', 'l shadow completed']);
   });
 
   it(`is bounded: at most ${MAX_MIRROR_INFLIGHT} copies in flight, the rest dropped while the clients are served`, async () => {
@@ -365,6 +365,7 @@ describe('the matched rule in metrics, the access log and the config validator',
         rule('b', { path: '/x', mirror: 'web' }),
         rule('c', { path: '/x' }),
         rule('c', { action: redirect({ port: 443 }), rewrite: { host: null, path: '/y', query: null } }),
+        rule('d', { path: '/d', mirrorMaxBodyBytes: 4096 }),
       ] }],
     };
     expect(validateLbConfig(cfg).map(renderIssue)).toEqual([
@@ -375,6 +376,7 @@ describe('the matched rule in metrics, the access log and the config validator',
       'test/site: rules.c.host+path "(any host) /x" is already matched by rule b; allowed: one rule per host and path in a URL map',
       'test/site: rules "c" is already a rule of this URL map; allowed: a rule id unique within its URL map',
       'test/site: rules.c.rewrite {"host":null,"path":"/y","query":null} is set on a redirect rule; allowed: rewrite on RuleAction.forward rules only (nothing is forwarded otherwise)',
+      'test/site: rules.d.mirrorMaxBodyBytes 4096 is set on a rule without a mirror; allowed: mirrorMaxBodyBytes beside mirror only (it bounds the request bodies the mirror gets a copy of)',
       // The same lines as synth gives for the same mistakes (lib/model/url-map.ts is their one home).
       'test/t: urlMap "test/site" is set on a TCP listener; allowed: a URL map on HTTP and HTTPS listeners only (TCP/TLS listeners do not see hosts or paths)',
     ]);
