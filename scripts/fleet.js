@@ -3,7 +3,7 @@
  * A local fleet of SSH hosts for SshInfrastructure, made of Linux network namespaces (needs
  * root):
  *
- *   npm run fleet -- up N [--prefix P] [--subnet 10.231.0] [--dir DIR]
+ *   npm run fleet -- up N [--prefix P] [--subnet 10.231.0] [--dir DIR] [--host-ca]
  *   npm run fleet -- down [--prefix P] [--dir DIR]
  *   npm run fleet -- status [--prefix P] [--dir DIR]
  *
@@ -12,8 +12,15 @@
  * openssh-server, installed if missing) listening on that address only, started inside a
  * private mount namespace where the host's own directory is bind-mounted on the install dir
  * (/opt/cdktf-alb), so every host has its own installDir while /usr/bin/node and the rest of
- * the file system are shared. One generated ed25519 key (DIR/id_ed25519) logs in as root on
- * every host. DIR/hosts.json lists the hosts (name, address, port, user) and the key file.
+ * the file system are shared (but for an empty /root: a host runs none of this machine's
+ * dotfiles). One generated ed25519 key (DIR/id_ed25519) logs in as root on
+ * every host. Each host has its own generated host key; DIR/hosts.json lists the hosts (name,
+ * address, port, user, hostKey: the host's public key, read from the file sshd serves, so
+ * SshInfrastructure verifies every host) and the key file, and DIR/known_hosts holds the same
+ * host keys for ssh (-o UserKnownHostsFile=DIR/known_hosts). With --host-ca, a generated CA
+ * (DIR/host_ca) signs each host key for the host's address and each sshd serves that
+ * certificate: hosts.json then also holds `hostCertificateAuthority` (the CA's public key),
+ * the way to verify hosts that present certificates.
  *
  * `down` kills every process inside the fleet's namespaces (sshd, and whatever a deploy left),
  * deletes the namespaces and the bridge and removes DIR. It also finds namespaces and links by
@@ -44,7 +51,7 @@ function run(cmd, args, options = {}) {
 
 function parseArgs(argv) {
   const [command, ...rest] = argv;
-  const o = { command, count: undefined, prefix: 'albf', subnet: '10.231.0', dir: undefined };
+  const o = { command, count: undefined, prefix: 'albf', subnet: '10.231.0', dir: undefined, hostCa: false };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     const value = () => {
@@ -54,8 +61,9 @@ function parseArgs(argv) {
     if (a === '--prefix') o.prefix = value();
     else if (a === '--subnet') o.subnet = value();
     else if (a === '--dir') o.dir = value();
+    else if (a === '--host-ca') o.hostCa = true;
     else if (/^\d+$/.test(a) && o.count === undefined) o.count = Number(a);
-    else fail(`unexpected argument ${JSON.stringify(a)}\nusage: fleet up N [--prefix P] [--subnet A.B.C] [--dir DIR] | fleet down [--prefix P] [--dir DIR] | fleet status`);
+    else fail(`unexpected argument ${JSON.stringify(a)}\nusage: fleet up N [--prefix P] [--subnet A.B.C] [--dir DIR] [--host-ca] | fleet down [--prefix P] [--dir DIR] | fleet status`);
   }
   // Interface names are at most 15 characters: P-h200-v must fit.
   if (!/^[a-z][a-z0-9]{0,6}$/.test(o.prefix)) fail(`--prefix ${JSON.stringify(o.prefix)} is not allowed (allowed: 1-7 lowercase letters/digits, starting with a letter)`);
@@ -96,8 +104,9 @@ function ensureSshd() {
   if (!fs.existsSync('/usr/sbin/sshd')) fail('openssh-server did not install /usr/sbin/sshd');
 }
 
-function sshdConfig(hostDir, address) {
+function sshdConfig(hostDir, address, certificate) {
   return [
+    ...(certificate ? [`HostCertificate ${certificate}`] : []),
     `ListenAddress ${address}`,
     'Port 22',
     `HostKey ${hostDir}/ssh_host_ed25519_key`,
@@ -126,6 +135,8 @@ function up(o) {
   const key = path.join(o.dir, 'id_ed25519');
   run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `cdktf-alb fleet ${o.prefix}`, '-f', key]);
   const publicKey = fs.readFileSync(`${key}.pub`, 'utf8');
+  const hostCa = path.join(o.dir, 'host_ca');
+  if (o.hostCa) run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `cdktf-alb fleet ${o.prefix} host CA`, '-f', hostCa]);
 
   run('ip', ['link', 'add', n.bridge, 'type', 'bridge']);
   run('ip', ['addr', 'add', `${o.subnet}.1/24`, 'dev', n.bridge]);
@@ -145,7 +156,13 @@ function up(o) {
     run('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
     run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', path.join(hostDir, 'ssh_host_ed25519_key')]);
     fs.writeFileSync(path.join(hostDir, 'authorized_keys'), publicKey, { mode: 0o600 });
-    fs.writeFileSync(path.join(hostDir, 'sshd_config'), sshdConfig(hostDir, address));
+    let certificate;
+    if (o.hostCa) {
+      // Signed for the address: Terraform connects by address and checks it against the principals.
+      run('ssh-keygen', ['-q', '-s', hostCa, '-I', ns, '-h', '-n', address, `${path.join(hostDir, 'ssh_host_ed25519_key')}.pub`]);
+      certificate = path.join(hostDir, 'ssh_host_ed25519_key-cert.pub');
+    }
+    fs.writeFileSync(path.join(hostDir, 'sshd_config'), sshdConfig(hostDir, address, certificate));
     // The host's own mount namespace: its directory on the install dir, and no view of this
     // machine's systemd (a host without systemd: the runtime's daemon mode supervises).
     const mountScript = [
@@ -154,10 +171,16 @@ function up(o) {
       `mkdir -p ${INSTALL_DIR}`,
       `mount --bind ${JSON.stringify(installBacking)} ${INSTALL_DIR}`,
       'if [ -d /run/systemd/system ]; then mount -t tmpfs tmpfs /run/systemd/system; fi',
+      // A fresh home for root, as on a new machine: sessions must not run this machine's
+      // dotfiles (a shell hook there, e.g. pyenv's rehash, can block every session for a
+      // minute once `down` has killed one of them holding its lock).
+      'mount -t tmpfs -o mode=0700 tmpfs /root',
       `exec /usr/sbin/sshd -f ${JSON.stringify(path.join(hostDir, 'sshd_config'))} -E ${JSON.stringify(path.join(hostDir, 'sshd.log'))}`,
     ].join('\n');
     run('ip', ['netns', 'exec', ns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', mountScript]);
-    hosts.push({ name: `h${i}`, namespace: ns, address, port: 22, user: 'root' });
+    // The public half of the key this sshd serves: known here first-hand, no ssh-keyscan needed.
+    const hostKey = fs.readFileSync(path.join(hostDir, 'ssh_host_ed25519_key.pub'), 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    hosts.push({ name: `h${i}`, namespace: ns, address, port: 22, user: 'root', hostKey });
   }
   // sshd daemonizes after binding; wait until each answers.
   const deadline = Date.now() + 10000;
@@ -169,10 +192,18 @@ function up(o) {
       execFileSync('sleep', ['0.1']);
     }
   }
-  const doc = { prefix: o.prefix, subnet: `${o.subnet}.0/24`, privateKeyFile: key, installDir: INSTALL_DIR, hosts };
+  const knownHosts = path.join(o.dir, 'known_hosts');
+  const authority = o.hostCa ? fs.readFileSync(`${hostCa}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') : undefined;
+  fs.writeFileSync(knownHosts, hosts.map((h) => `${h.address} ${h.hostKey}\n`).join('') +
+    (authority ? `@cert-authority ${hosts.map((h) => h.address).join(',')} ${authority}\n` : ''));
+  const doc = {
+    prefix: o.prefix, subnet: `${o.subnet}.0/24`, privateKeyFile: key, knownHostsFile: knownHosts, installDir: INSTALL_DIR,
+    ...(authority ? { hostCertificateAuthority: authority } : {}), hosts,
+  };
   fs.writeFileSync(path.join(o.dir, 'hosts.json'), JSON.stringify(doc, null, 2) + '\n');
   process.stdout.write(`fleet ${o.prefix}: ${hosts.length} hosts up (${hosts.map((h) => `${h.name} ${h.address}`).join(', ')})\n` +
-    `  key: ${key}\n  hosts: ${path.join(o.dir, 'hosts.json')}\n  try: ssh -i ${key} -o StrictHostKeyChecking=no root@${hosts[0].address} node --version\n`);
+    `  key: ${key}\n  hosts: ${path.join(o.dir, 'hosts.json')}\n` +
+    `  try: ssh -i ${key} -o UserKnownHostsFile=${knownHosts} -o StrictHostKeyChecking=yes root@${hosts[0].address} node --version\n`);
 }
 
 /** Namespaces whose name starts with `<prefix>-h`. */
@@ -227,7 +258,7 @@ function status(o) {
 
 const o = parseArgs(process.argv.slice(2));
 const commands = { up, down, status };
-if (!commands[o.command]) fail('usage: fleet up N [--prefix P] [--subnet A.B.C] [--dir DIR] | fleet down [--prefix P] [--dir DIR] | fleet status');
+if (!commands[o.command]) fail('usage: fleet up N [--prefix P] [--subnet A.B.C] [--dir DIR] [--host-ca] | fleet down [--prefix P] [--dir DIR] | fleet status');
 try {
   commands[o.command](o);
 } catch (e) {

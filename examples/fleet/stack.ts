@@ -21,7 +21,9 @@ const APP_FILE = path.join(__dirname, '..', 'quickstart', 'app.js');
 export interface FleetDocument {
   readonly subnet: string;
   readonly privateKeyFile: string;
-  readonly hosts: { readonly name: string; readonly address: string; readonly port: number; readonly user: string }[];
+  /** `fleet up --host-ca`: the CA that signed every host's certificate. */
+  readonly hostCertificateAuthority?: string;
+  readonly hosts: { readonly name: string; readonly address: string; readonly port: number; readonly user: string; readonly hostKey: string }[];
 }
 
 export interface FleetStackOptions {
@@ -53,7 +55,10 @@ export function fleetHosts(fleet: FleetDocument): SshHost[] {
   return fleet.hosts.map((h, i) => {
     const zone = i < half ? 1 : 2;
     const inZone = i < half ? i : i - half;
-    return { name: h.name, address: h.address, port: h.port, user: h.user, zone: `az-${zone}`, rack: `r${2 * zone - 1 + (inZone % 2)}` };
+    // hostKey: read by fleet.js from the key each host's sshd serves; every connection checks it.
+    // A host that presents a certificate can be verified only through its CA: no hostKey then.
+    const hostKey = fleet.hostCertificateAuthority === undefined ? h.hostKey : undefined;
+    return { name: h.name, address: h.address, port: h.port, user: h.user, hostKey, zone: `az-${zone}`, rack: `r${2 * zone - 1 + (inZone % 2)}` };
   });
 }
 
@@ -63,6 +68,7 @@ export class FleetStack extends TerraformStack {
     new LocalBackend(this, { path: o.tfState });
     const fleet = new SshInfrastructure(this, 'fleet', {
       hosts: fleetHosts(o.fleet),
+      hostCertificateAuthority: o.fleet.hostCertificateAuthority,
       privateKeyFile: o.fleet.privateKeyFile,
       placementFile: o.placementFile,
       nodeCommand: o.nodeCommand,

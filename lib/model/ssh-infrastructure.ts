@@ -5,7 +5,8 @@
 import { ZoneSpec } from '../placement/types';
 import { checkIntRange, isIpv4 } from './check';
 import { IntRange, PORT } from './limits';
-import { Issue, issue } from './messages';
+import { Issue, MISSING, issue } from './messages';
+import { checkHostKey, parseHostKey } from './ssh-host-key';
 import { validateTopology } from './topology';
 
 /** Who keeps the LB runtime and the VMs' programs running on a host. */
@@ -38,6 +39,19 @@ export interface SshHost {
    * @default - the infrastructure's user
    */
   readonly user?: string;
+  /**
+   * The host's SSH public key, as in its `/etc/ssh/ssh_host_ed25519_key.pub` or a known_hosts
+   * line (`ssh-ed25519 AAAA… [comment]`; ecdsa-sha2-nistp256/384/521 and ssh-rsa too). Every
+   * SSH connection Terraform makes to this host (`host_key` of each connection block) checks
+   * that the host proves it holds this key, so the deploy — configs, cookie secret, admin
+   * token — never goes to another machine answering on the address. Get it out of band (from
+   * the host's console or image build), or with `ssh-keyscan -t ed25519 <address>` and then
+   * compare its fingerprint (`ssh-keygen -lf`) with one obtained out of band. A host whose
+   * sshd presents a host certificate is verified only through hostCertificateAuthority.
+   * @default - the infrastructure's hostCertificateAuthority; without one, synth fails unless
+   * insecureSkipHostKeyVerification is set
+   */
+  readonly hostKey?: string;
 }
 
 /**
@@ -107,6 +121,23 @@ export interface SshInfrastructureSettings {
    * @default - one per core of the host
    */
   readonly workers?: number;
+  /**
+   * The public key of the SSH certificate authority that signed the hosts' host certificates
+   * (`ssh-keygen -s ca_key -h -n <address> ...`; sshd's `HostCertificate`). A host without its
+   * own hostKey is accepted when it presents a certificate signed by this CA that names its
+   * address as a principal (Terraform connects by address). A host's own hostKey wins.
+   * @default - none: every host needs its hostKey
+   */
+  readonly hostCertificateAuthority?: string;
+  /**
+   * Connect to hosts that have neither a hostKey nor a hostCertificateAuthority without
+   * checking who answers. Whoever answers on such a host's address (a reused address, a
+   * spoofed route, a man in the middle) receives the configs, the cookie secret and the admin
+   * token, and runs what the deploy sends. For throwaway labs only; synth warns
+   * (cdktf-alb:unverified-host-keys) naming the hosts. Hosts with a key are still verified.
+   * @default false
+   */
+  readonly insecureSkipHostKeyVerification?: boolean;
 }
 
 export const VMS_PER_HOST: IntRange = { min: 1, max: 64 };
@@ -130,6 +161,41 @@ export function zonesOfHosts(hosts: readonly SshHost[]): ZoneSpec[] {
   return zones;
 }
 
+const SKIP = 'insecureSkipHostKeyVerification';
+
+/**
+ * Host identity: each key and the CA key well formed; a host with no way to verify it is an
+ * error unless the user opted out of verification explicitly.
+ */
+function hostKeyIssues(path: string, s: SshInfrastructureSettings): Issue[] {
+  const errors: Issue[] = [];
+  const skip = s.insecureSkipHostKeyVerification;
+  if (skip !== undefined && typeof skip !== 'boolean') errors.push(issue(path, SKIP, skip, 'is not a boolean', 'true or false'));
+  const authority = s.hostCertificateAuthority;
+  if (authority !== undefined) errors.push(...checkHostKey(path, 'hostCertificateAuthority', authority, 'authority'));
+  s.hosts.forEach((h, i) => {
+    if (h?.hostKey !== undefined) errors.push(...checkHostKey(path, `hosts[${i}].hostKey`, h.hostKey, 'host'));
+    else if (authority === undefined && skip !== true) {
+      errors.push(issue(path, `hosts[${i}].hostKey`, MISSING,
+        `is missing (host "${h?.name}"): Terraform would hand the deploy to whatever answers on ${h?.address} without checking it is that host`,
+        `the host's public key (its /etc/ssh/ssh_host_ed25519_key.pub, or ssh-keyscan -t ed25519 ${h?.address} checked out of band), hostCertificateAuthority, or ${SKIP}: true (unverified, unsafe)`));
+    }
+  });
+  return errors;
+}
+
+/**
+ * The value of `host_key` in every connection to this host: its own key, else the fleet's
+ * CA key, normalized to "<type> <base64>"; undefined when the host is not verified (only
+ * with insecureSkipHostKeyVerification). Call on validated settings.
+ */
+export function hostKeyOf(h: SshHost, s: SshInfrastructureSettings): string | undefined {
+  const key = h.hostKey ?? s.hostCertificateAuthority;
+  if (key === undefined) return undefined;
+  const parsed = parseHostKey(key);
+  return parsed.ok ? parsed.normalized : undefined;
+}
+
 /** Field errors of the props (construct path `path`). */
 export function validateSshInfrastructure(path: string, s: SshInfrastructureSettings): Issue[] {
   const errors: Issue[] = [];
@@ -149,6 +215,7 @@ export function validateSshInfrastructure(path: string, s: SshInfrastructureSett
     if (h?.port !== undefined) errors.push(...checkIntRange(path, `${at}.port`, h.port, PORT));
     if (h?.user !== undefined && (typeof h.user !== 'string' || !USER.test(h.user))) errors.push(issue(path, `${at}.user`, h.user, 'is not a user name', 'a POSIX user name, e.g. "root" or "deploy"'));
   });
+  errors.push(...hostKeyIssues(path, s));
   if (errors.length === 0) {
     // Zone and rack names, and racks unique across zones, by the topology's own rule.
     const zoneErrors = validateTopology(path, zonesOfHosts(s.hosts));

@@ -16,4 +16,6 @@ export const WarningIds = {
   CERTIFICATE_FILE_MISSING: 'cdktf-alb:certificate-file-missing',
   /** The health-check timeout is not shorter than its interval: checks overlap. */
   HEALTH_CHECK_TIMEOUT_NOT_BELOW_INTERVAL: 'cdktf-alb:health-check-timeout',
+  /** SshInfrastructure connects to some hosts without verifying their host keys (insecureSkipHostKeyVerification). */
+  UNVERIFIED_HOST_KEYS: 'cdktf-alb:unverified-host-keys',
 } as const;

@@ -4,6 +4,7 @@
  * synth output (assets and configs relative to the stack, the key only as a path in file()),
  * the rollout walking nodes in order, and clear errors for bad props.
  */
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -12,16 +13,20 @@ import {
   AvailabilityGroup, BackendProtocol, HealthCheckProtocol, ListenerProtocol, LoadBalancer, LocalInfrastructure, MachineTemplate, SshHost,
   SshInfrastructure, Vpc,
 } from '../../index';
-import { TEST_COOKIE_SECRET, errorLines, fullSynth, reported, synthErrors, testApp } from './helpers';
+import { TEST_COOKIE_SECRET, errorLines, fullSynth, reported, synthErrors, testApp, warnings } from './helpers';
+import { generateKey, hostKeyLines } from '../helpers/ssh-keys';
 
 const KEY_PATH = '/home/deployer/.ssh/id_ed25519';
 const KEY_CONTENTS = '-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n-----END OPENSSH PRIVATE KEY-----\n';
+
+/** Real host keys (ssh-keygen), one per host of hosts(3): the fleet verifies every host. */
+const HOST_KEYS = hostKeyLines(12);
 
 function hosts(perRack: number, racks = ['r1', 'r2', 'r3', 'r4']): SshHost[] {
   const list: SshHost[] = [];
   racks.forEach((rack, r) => {
     for (let i = 0; i < perRack; i++) {
-      list.push({ name: `${rack}-h${i + 1}`, address: `10.20.${r + 1}.${i + 11}`, zone: r < racks.length / 2 ? 'az-1' : 'az-2', rack });
+      list.push({ name: `${rack}-h${i + 1}`, address: `10.20.${r + 1}.${i + 11}`, zone: r < racks.length / 2 ? 'az-1' : 'az-2', rack, hostKey: HOST_KEYS[r * 3 + i] });
     }
   });
   return list;
@@ -38,13 +43,19 @@ afterEach(() => {
 
 interface Built { app: App; stack: TerraformStack; fleet: SshInfrastructure; lb: LoadBalancer; app1: AvailabilityGroup }
 
-function build(hostList: SshHost[], o: { appCount?: number; placementFile?: string; extraGroupFirst?: boolean; vmsPerHost?: number; appPort?: number } = {}): Built {
+interface BuildOptions {
+  appCount?: number; placementFile?: string; extraGroupFirst?: boolean; vmsPerHost?: number; appPort?: number;
+  hostCertificateAuthority?: string; insecureSkipHostKeyVerification?: boolean;
+}
+
+function build(hostList: SshHost[], o: BuildOptions = {}): Built {
   const app = testApp({ stackTraces: false });
   const stack = new TerraformStack(app, 'test');
   // A backend of its own: cdktn's default local backend names an absolute path in the project.
   new LocalBackend(stack, { path: 'terraform.tfstate' });
   const fleet = new SshInfrastructure(stack, 'fleet', {
     hosts: hostList, privateKeyFile: KEY_PATH, placementFile: o.placementFile ?? path.join(work, 'placement.json'), connectTimeoutSeconds: 7, vmsPerHost: o.vmsPerHost,
+    hostCertificateAuthority: o.hostCertificateAuthority, insecureSkipHostKeyVerification: o.insecureSkipHostKeyVerification,
   });
   const vpc = new Vpc(stack, 'vpc', { cidrBlock: '10.20.0.0/16' });
   const template = MachineTemplate.command({ command: 'node', args: ['app.js'], files: 'examples/quickstart/app.js', port: o.appPort ?? 8081 });
@@ -194,6 +205,106 @@ test('VMs that share a host (vmsPerHost 2) must not share a port: every clash is
   const fine = build(hosts(1), { vmsPerHost: 2, appPort: 8081 });
   expect(errorLines(synthErrors(fine.stack))).toEqual([]);
   expect(new Set(fine.fleet.hostAssignments.map((a) => a.host)).size).toBe(4);
+});
+
+describe('host keys', () => {
+  /** Every connection block of the synthesized stack, with the host_key Terraform will check for it. */
+  function connections(json: any): { resource: string; address: string; hostKey: string }[] {
+    const found: { resource: string; address: string; hostKey: string }[] = [];
+    for (const [name, r] of Object.entries(json.resource.terraform_data as Record<string, any>)) {
+      const blocks = [r.connection, ...(r.provisioner ?? []).map((p: any) => (Object.values(p)[0] as any).connection)].filter(Boolean);
+      // A key that is no host's: the provisioners of this resource connect with the resource's connection block.
+      const hasProvisioners = (r.provisioner ?? []).some((p: any) => p['remote-exec'] || p.file);
+      if (hasProvisioners) expect({ name, blocks: blocks.length > 0 }).toEqual({ name, blocks: true });
+      for (const c of blocks) {
+        expect(c).toHaveProperty('host_key');
+        if (c.host === '${self.input.address}') {
+          // Per for_each entry: the entry's host_key reaches the block through the resource's input.
+          expect({ name, key: c.host_key, input: r.input.host_key }).toEqual({ name, key: '${self.input.host_key}', input: '${each.value.host_key}' });
+          for (const entry of Object.values(r.for_each as Record<string, any>)) found.push({ resource: name, address: entry.address, hostKey: entry.host_key });
+        } else {
+          found.push({ resource: name, address: c.host, hostKey: c.host_key });
+        }
+      }
+    }
+    return found;
+  }
+
+  test('every connection of every resource (preflight, VMs, nodes, rollout, destroy) carries its host\'s key', () => {
+    const list = hosts(2);
+    const b = build(list);
+    const { json } = synthJson(b);
+    const found = connections(json);
+    // Hosts, AG VMs, LB nodes (with their destroy-time provisioners) and the rollout: all of them.
+    expect(new Set(found.map((f) => f.resource))).toEqual(new Set(['fleet_host', 'fleet_ag_vm', 'fleet_lb_node', 'fleet_rollout_web']));
+    const keyOf = new Map(list.map((h) => [h.address, h.hostKey!.split(' ').slice(0, 2).join(' ')]));
+    for (const f of found) expect(f).toEqual({ ...f, hostKey: keyOf.get(f.address) });
+    // The comment ssh-keygen wrote is not part of what Terraform checks.
+    expect(JSON.stringify(json)).not.toContain('test host0');
+    expect(b.fleet.hosts.every((h) => h.hostKey !== undefined)).toBe(true);
+  });
+
+  test('hostCertificateAuthority verifies hosts without a key of their own; a host\'s own key wins', () => {
+    const ca = HOST_KEYS[11];
+    const list = hosts(2).map((h, i) => (i === 0 ? h : { ...h, hostKey: undefined }));
+    const { json } = synthJson(build(list, { hostCertificateAuthority: `${ca}  ` }));
+    const caKey = ca.split(' ').slice(0, 2).join(' ');
+    for (const f of connections(json)) {
+      expect(f).toEqual({ ...f, hostKey: f.address === list[0].address ? list[0].hostKey!.split(' ').slice(0, 2).join(' ') : caKey });
+    }
+  });
+
+  test('a host without a key fails synth, naming it; insecureSkipHostKeyVerification deploys it unverified, with a warning', () => {
+    const list = hosts(2).map((h, i) => (i === 2 || i === 5 ? { ...h, hostKey: undefined } : h));
+    const refused = build(list);
+    const lines = errorLines(synthErrors(refused.stack));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe('[test/fleet] test/fleet: hosts[2].hostKey is missing (host "r2-h1"): Terraform would hand the deploy to whatever answers on 10.20.2.11 without checking it is that host; ' +
+      'allowed: the host\'s public key (its /etc/ssh/ssh_host_ed25519_key.pub, or ssh-keyscan -t ed25519 10.20.2.11 checked out of band), hostCertificateAuthority, or insecureSkipHostKeyVerification: true (unverified, unsafe)');
+    expect(lines[1]).toContain('test/fleet: hosts[5].hostKey is missing (host "r3-h2")');
+
+    const allowed = build(list, { insecureSkipHostKeyVerification: true });
+    const { json } = synthJson(allowed);
+    const unverified = connections(json).filter((f) => f.hostKey === '').map((f) => f.address);
+    expect(new Set(unverified)).toEqual(new Set([list[2].address, list[5].address]));
+    const warned = warnings(allowed.stack).filter((w) => w.message.includes('cdktf-alb:unverified-host-keys'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0].message).toContain('the identity of 2 hosts is not checked: r2-h1 (10.20.2.11), r3-h2 (10.20.3.12)');
+  });
+
+  test('bad keys are all reported at once: field, value, what is wrong, what is allowed; a private key is not echoed', () => {
+    const dir = fs.mkdtempSync(path.join(work, 'keys-'));
+    const ed = generateKey(dir, 'ed');
+    const dsa = generateKey(dir, 'dsa', 'dsa');
+    const ca = generateKey(dir, 'ca');
+    execFileSync('ssh-keygen', ['-q', '-s', ca.file, '-I', 'h1', '-h', '-n', '10.0.0.1', `${ed.file}.pub`], { stdio: 'pipe' });
+    const cert = fs.readFileSync(`${ed.file}-cert.pub`, 'utf8').trim();
+    const [, body] = ed.publicLine.split(' ');
+    const bad = ['ssh-ed25519', ed.publicLine.replace('ssh-ed25519', 'ecdsa-sha2-nistp256'), `ssh-ed25519 ${body.slice(0, 40)}`, `ssh-ed25519 ${body.replace(/A/g, '*')}`,
+      fs.readFileSync(ed.file, 'utf8'), dsa.publicLine, cert, 'ssh-ed448 AAAA'];
+    const list: SshHost[] = bad.map((hostKey, i) => ({ name: `h${i}`, address: `10.0.0.${i + 1}`, zone: 'az-1', rack: 'r1', hostKey }));
+    const app = testApp();
+    const stack = new TerraformStack(app, 'test');
+    const message = reported({ stack }, () => new SshInfrastructure(stack, 'fleet', {
+      hosts: list, privateKeyFile: KEY_PATH, hostCertificateAuthority: 'not a key', insecureSkipHostKeyVerification: 'yes' as unknown as boolean,
+    }));
+    const allowedHost = 'allowed: one OpenSSH public key line "<type> <base64> [comment]" of type ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521, ssh-rsa: ' +
+      'the host\'s own key, e.g. its /etc/ssh/ssh_host_ed25519_key.pub (a host with a certificate: the CA\'s public key as hostCertificateAuthority)';
+    const expected = [
+      `test/fleet: hosts[0].hostKey "ssh-ed25519" has no key after "ssh-ed25519"; ${allowedHost}`,
+      'test/fleet: hosts[1].hostKey "ecdsa-sha2-nistp256 AAAA', 'says ecdsa-sha2-nistp256 but its key body is of type "ssh-ed25519"',
+      'hosts[2].hostKey "ssh-ed25519 AAAA', 'has a key body that is not an SSH public key', 'has a key body that is not base64',
+      `test/fleet: hosts[4].hostKey "<redacted>" is a private key; ${allowedHost}`,
+      'hosts[5].hostKey "ssh-dss AAAA', 'is a DSA key (ssh-dss), which OpenSSH and Terraform no longer accept',
+      'hosts[6].hostKey "ssh-ed25519-cert-v01@openssh.com', 'is a certificate (ssh-ed25519-cert-v01@openssh.com), not a public key',
+      'test/fleet: hosts[7].hostKey "ssh-ed448 AAAA" has the key type "ssh-ed448"',
+      'test/fleet: hostCertificateAuthority "not a key" has the key type "not"; allowed: one OpenSSH public key line',
+      'the public key of the CA that signed the hosts\' certificates',
+      'test/fleet: insecureSkipHostKeyVerification "yes" is not a boolean; allowed: true or false',
+    ];
+    for (const line of expected) expect(message).toContain(line);
+    expect(message).not.toContain('BEGIN OPENSSH');
+  });
 });
 
 describe('vip', () => {

@@ -8,7 +8,7 @@ import { execFileSync } from 'child_process';
 import { pidAlive } from '../../lib/process/supervision';
 import { Fleet, fleetDown, fleetLeftovers, fleetUnavailable, fleetUp, hostPids, ssh } from './fleet-harness';
 
-const PREFIX = 'albtf';
+const PREFIX = 'albkf';
 const unavailable = fleetUnavailable();
 const maybe = unavailable === null ? describe : describe.skip;
 if (unavailable !== null) console.warn(`fleet tests skipped: ${unavailable}`);
@@ -20,7 +20,7 @@ maybe('local fleet', () => {
   const seenPids: number[] = [];
 
   beforeAll(() => {
-    fleet = fleetUp(PREFIX, 3, '10.231.250');
+    fleet = fleetUp(PREFIX, 3, '10.231.220');
   });
 
   afterAll(() => {
@@ -28,7 +28,7 @@ maybe('local fleet', () => {
   });
 
   test('each host: own address and sshd, key login as root, Node.js >= 20, own install dir', async () => {
-    expect(fleet.hosts.map((h) => h.address)).toEqual(['10.231.250.11', '10.231.250.12', '10.231.250.13']);
+    expect(fleet.hosts.map((h) => h.address)).toEqual(['10.231.220.11', '10.231.220.12', '10.231.220.13']);
     for (const host of fleet.hosts) {
       const out = await ssh(fleet, host, `node --version; ip -o -4 addr show dev eth0; echo ${host.name} > ${fleet.installDir}/whoami; cat ${fleet.installDir}/whoami`);
       expect(out).toMatch(/^v(\d+)\./);
@@ -37,6 +37,10 @@ maybe('local fleet', () => {
       expect(out.trim().endsWith(host.name)).toBe(true);
       seenPids.push(...hostPids(host));
     }
+    // hosts.json names the key each sshd really serves (the ssh above checked it too: StrictHostKeyChecking=yes).
+    const scanned = execFileSync('ssh-keyscan', ['-t', 'ed25519', ...fleet.hosts.map((h) => h.address)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    for (const host of fleet.hosts) expect(scanned).toContain(`${host.address} ${host.hostKey}`);
+    expect(new Set(fleet.hosts.map((h) => h.hostKey)).size).toBe(fleet.hosts.length);
     // Each host kept its own file: the install dirs are separate.
     for (const host of fleet.hosts) expect((await ssh(fleet, host, `cat ${fleet.installDir}/whoami`)).trim()).toBe(host.name);
     // Hosts reach each other over the bridge.

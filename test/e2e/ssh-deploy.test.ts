@@ -8,7 +8,9 @@
  * through the deploy), a config the first node refuses failing the deploy while every other
  * node keeps the previous one, the loss of every process of one host and then of one zone
  * while a client runs, and a destroy that leaves no process, port or file on any host.
- * Faults first, on the same fleet: an unreachable host, a wrong key, a host without Node.js.
+ * Every connection verifies the host's key (recorded by fleet.js from the key its sshd serves).
+ * Faults first, on the same fleet: an unreachable host together with a host presenting another
+ * host key, a wrong client key, a host without Node.js.
  */
 import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -18,9 +20,10 @@ import * as path from 'path';
 import { pidAlive } from '../../lib/process/supervision';
 import { ROOT, buildBundles, get, outputs, run, sleep, terraform } from './harness';
 import { Fleet, FleetHost, fleetDown, fleetUnavailable, fleetUp, hostPids } from './fleet-harness';
+import { generateKey } from '../helpers/ssh-keys';
 
-const PREFIX = 'albte';
-const SUBNET = '10.231.251';
+const PREFIX = 'albke';
+const SUBNET = '10.231.221';
 const LISTENER = 8080;
 const ADMIN = 9900;
 const unavailable = fleetUnavailable();
@@ -110,6 +113,15 @@ function installed(host: FleetHost): string {
 
 function runtimePid(node: NodeOut): number {
   return Number(fs.readFileSync(path.join(installed(hostByAddress(node.address)), 'state', node.name, 'runtime.pid'), 'utf8').trim());
+}
+
+/** A process for a failure message: pid and command line. */
+function described(pid: number): string {
+  try {
+    return `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim()}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
 }
 
 /** Processes of a host other than its sshd. */
@@ -226,7 +238,7 @@ maybe('SshInfrastructure on the local fleet', () => {
   });
 
   describe('faults fail the deploy within a bounded time, naming the host and the reason', () => {
-    async function faultDeploy(name: string, change: (hosts: any) => void, env: { [key: string]: string } = {}) {
+    async function faultDeploy(name: string, change: (hosts: any) => void, env: { [key: string]: string } = {}, afterFailure: () => void = () => undefined) {
       const dep = deployment(name);
       const doc = JSON.parse(fs.readFileSync(path.join(fleet.dir, 'hosts.json'), 'utf8'));
       change(doc);
@@ -235,19 +247,31 @@ maybe('SshInfrastructure on the local fleet', () => {
       await synth(dep, env, hostsFile);
       const result = await applyFails(dep);
       // Nothing runs anywhere: the VMs and nodes wait for every host's preflight.
-      for (const host of fleet.hosts) expect({ host: host.name, pids: workloadPids(host) }).toEqual({ host: host.name, pids: [] });
+      for (const host of fleet.hosts) expect({ host: host.name, pids: workloadPids(host).map(described) }).toEqual({ host: host.name, pids: [] });
+      afterFailure();
       await terraform(dep, ['destroy', '-auto-approve', '-input=false', '-no-color'], 120000);
       for (const host of fleet.hosts) expect({ host: host.name, files: fs.readdirSync(installed(host)) }).toEqual({ host: host.name, files: [] });
       return result;
     }
 
-    test('an unreachable host', async () => {
+    test('an unreachable host, and a host that presents another host key (in the same deploy)', async () => {
+      // A key no host has: h5's sshd cannot prove it holds it, as a machine impersonating h5 could not.
+      const impostorKey = generateKey(work, 'other_host_key').publicLine;
       const r = await faultDeploy('unreachable', (doc) => {
         doc.hosts[2].address = `${SUBNET}.99`; // inside the test's bridge, no host behind it
+        doc.hosts[4].hostKey = impostorKey;
+      }, {}, () => {
+        // The host that failed verification got nothing: not even the install dir's layout,
+        // which the verified hosts' preflight made.
+        expect({ host: fleet.hosts[4].name, files: fs.readdirSync(installed(fleet.hosts[4])) }).toEqual({ host: fleet.hosts[4].name, files: [] });
+        expect(fs.readdirSync(installed(fleet.hosts[0]))).toEqual(['bin', 'incoming', 'state']);
       });
       timings.unreachableFailsMs = r.ms;
       expect(r.message).toContain(`${SUBNET}.99`);
       expect(r.message).toMatch(/timeout|no route to host|i\/o timeout|connection refused/i);
+      // Terraform names the resource of the host (its for_each key is the host's name) and why.
+      const h5Error = r.message.split(/Error: /).find((e) => e.includes('with terraform_data.fleet_host["h5"]'));
+      expect(h5Error).toMatch(/knownhosts: key mismatch/);
       expect(r.ms).toBeLessThan(60000);
     });
 
@@ -266,7 +290,7 @@ maybe('SshInfrastructure on the local fleet', () => {
     test('a host without Node.js', async () => {
       const r = await faultDeploy('no-node', () => undefined, { FLEET_NODE_COMMAND: '/opt/no-such-node/bin/node' });
       timings.noNodeFailsMs = r.ms;
-      expect(r.message).toMatch(/cdktf-alb: host h\d+ \(10\.231\.251\.\d+\): Node\.js not found: "\/opt\/no-such-node\/bin\/node" is not on PATH/);
+      expect(r.message).toMatch(/cdktf-alb: host h\d+ \(10\.231\.221\.\d+\): Node\.js not found: "\/opt\/no-such-node\/bin\/node" is not on PATH/);
       expect(r.ms).toBeLessThan(60000);
     });
   });

@@ -5,7 +5,8 @@
  * lost (its link down, every process but its sshd killed) — each 5 times, measuring how long
  * the VIP does not answer; a client that retries a failed GET once 2 s later sees no failure;
  * a config change deployed through the VIP fails no request; destroy leaves no keepalived and
- * no address.
+ * no address. Its fleet's hosts present host certificates: every connection is verified
+ * through hostCertificateAuthority (ssh-deploy.test.ts verifies plain host keys).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -15,8 +16,8 @@ import * as path from 'path';
 import { ROOT, buildBundles, outputs, run, sleep, terraform } from './harness';
 import { Fleet, FleetHost, fleetDown, fleetUnavailable, fleetUp, hostPids, ssh } from './fleet-harness';
 
-const PREFIX = 'albtv';
-const SUBNET = '10.231.253';
+const PREFIX = 'albkv';
+const SUBNET = '10.231.223';
 const VIP = `${SUBNET}.100`;
 const unavailable = fleetUnavailable() ?? (fs.existsSync('/usr/sbin/keepalived') ? null : 'keepalived is not installed');
 const maybe = unavailable === null ? describe : describe.skip;
@@ -118,7 +119,8 @@ maybe('a virtual IP per LB on the SSH fleet', () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'alb-vip-e2e-'));
     d.cliConfig = path.join(work, 'terraformrc');
     fs.writeFileSync(d.cliConfig, '');
-    fleet = fleetUp(PREFIX, 8, SUBNET);
+    // Hosts with certificates: this suite's deploys verify every host through the CA.
+    fleet = fleetUp(PREFIX, 8, SUBNET, { hostCa: true });
   });
 
   afterAll(async () => {
@@ -135,6 +137,11 @@ maybe('a virtual IP per LB on the SSH fleet', () => {
   test('deploys keepalived on every node; one node holds the VIP and serves through it', async () => {
     const out = await synthAndApply('20');
     expect(out.match(/keepalived started/g)).toHaveLength(4);
+    // Every host was verified through the CA: the synthesized host_key of each host is the CA's key.
+    const json = JSON.parse(fs.readFileSync(path.join(d.stackDir, 'cdk.tf.json'), 'utf8'));
+    const hostKeys = Object.values(json.resource.terraform_data.fleet_host.for_each as Record<string, { host_key: string }>).map((h) => h.host_key);
+    expect(hostKeys).toHaveLength(8);
+    expect(new Set(hostKeys)).toEqual(new Set([fleet.hostCertificateAuthority]));
     const o = await outputs(d);
     expect(o.web_vip_endpoints).toEqual({ http: `${VIP}:8080` });
     expect(holder()).toBeDefined();

@@ -60,6 +60,11 @@ export interface SshTarget extends IConstruct {
 export interface SshHostTarget extends HostSpec {
   readonly port: number;
   readonly user: string;
+  /**
+   * The `host_key` of every connection to it ("<type> <base64>": its own key or the CA's).
+   * @default - not verified (insecureSkipHostKeyVerification)
+   */
+  readonly hostKey?: string;
 }
 
 /** Connection settings shared by every block. */
@@ -76,21 +81,24 @@ function fileSha(file: string): string {
   return sha256(fs.readFileSync(file));
 }
 
-interface HostEntry {
+/** How to reach a host: the fields every for_each entry carries into its connection block. */
+interface Reach {
   readonly address: string;
   readonly port: string;
   readonly user: string;
+  /** '' when the host is not verified (Terraform then accepts any host key). */
+  readonly host_key: string;
+}
+
+interface HostEntry extends Reach {
   readonly install_dir: string;
   readonly node_command: string;
   readonly preflight: string;
   readonly uninstall: string;
 }
 
-interface AgVmEntry {
+interface AgVmEntry extends Reach {
   readonly host: string;
-  readonly address: string;
-  readonly port: string;
-  readonly user: string;
   readonly mkdir: string;
   readonly agent_source: string;
   readonly agent_destination: string;
@@ -100,11 +108,8 @@ interface AgVmEntry {
   readonly destroy_command: string;
 }
 
-interface LbNodeEntry {
+interface LbNodeEntry extends Reach {
   readonly host: string;
-  readonly address: string;
-  readonly port: string;
-  readonly user: string;
   readonly destroy_command: string;
 }
 
@@ -142,14 +147,8 @@ export class SshDeployer {
     this.agentOnHost = `${target.installDir}/bin/alb-host-${fileSha(agentBundle).slice(0, 16)}.js`;
     this.placementSynthFile = `alb/placement-${prefix}.json`;
 
-    const connection = (host: string, port: string, user: string): SSHProvisionerConnection => ({
-      type: 'ssh', host, port: port as unknown as number, user,
-      privateKey: Fn.file(this.settings.privateKeyFile),
-      // Only this key: an ssh-agent of the machine running Terraform is not asked.
-      agent: 'false',
-      timeout: `${this.settings.connectTimeoutSeconds}s`,
-    });
-    const selfConnection = connection('${self.input.address}', '${self.input.port}', '${self.input.user}');
+    // Destroy-time provisioners may read only `self`: each resource keeps how to reach its host in its input.
+    const selfConnection = this.connection({ address: '${self.input.address}', port: '${self.input.port}', user: '${self.input.user}', host_key: '${self.input.host_key}' });
     const perEntry = <T>(entries: { [name: string]: T }) => Lazy.anyValue({ produce: () => ({ ...entries }) });
 
     const record = this.placementTargetFromStack();
@@ -163,7 +162,7 @@ export class SshDeployer {
     this.hostBlock = new DataResource(this.scope, 'hosts', {
       dependsOn: [placementCleanup],
       input: {
-        host: '${each.key}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}',
+        host: '${each.key}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}', host_key: '${each.value.host_key}',
         install_dir: '${each.value.install_dir}', uninstall: '${each.value.uninstall}',
       },
       triggersReplace: { host: '${each.key}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}', install_dir: '${each.value.install_dir}', node_command: '${each.value.node_command}' },
@@ -179,7 +178,10 @@ export class SshDeployer {
     this.agVmBlock = new DataResource(this.scope, 'ag-vms', {
       lifecycle: { createBeforeDestroy: true },
       dependsOn: [this.hostBlock],
-      input: { vm: '${each.key}', host: '${each.value.host}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}', destroy_command: '${each.value.destroy_command}' },
+      input: {
+        vm: '${each.key}', host: '${each.value.host}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}', host_key: '${each.value.host_key}',
+        destroy_command: '${each.value.destroy_command}',
+      },
       triggersReplace: {
         vm: '${each.key}', host: '${each.value.host}', start_command: '${each.value.start_command}',
         files: '${each.value.files_source}', agent: '${each.value.agent_destination}',
@@ -199,7 +201,10 @@ export class SshDeployer {
 
     this.lbNodeBlock = new DataResource(this.scope, 'lb-nodes', {
       dependsOn: [this.hostBlock, this.agVmBlock],
-      input: { vm: '${each.key}', host: '${each.value.host}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}', destroy_command: '${each.value.destroy_command}' },
+      input: {
+        vm: '${each.key}', host: '${each.value.host}', address: '${each.value.address}', port: '${each.value.port}', user: '${each.value.user}', host_key: '${each.value.host_key}',
+        destroy_command: '${each.value.destroy_command}',
+      },
       triggersReplace: { vm: '${each.key}', host: '${each.value.host}' },
       connection: selfConnection,
       provisioners: [{ type: 'remote-exec', when: 'destroy', inline: ['set -e', '${self.input.destroy_command}'] } as any],
@@ -225,6 +230,24 @@ export class SshDeployer {
     registerSynthesis(target, (session) => this.writePlacement(session));
   }
 
+  /**
+   * The one connection block: this key only (an ssh-agent of the machine running Terraform is
+   * not asked), a bounded connect time, and the host's identity checked against host_key
+   * (Terraform accepts any host key only when it is '').
+   */
+  private connection(r: Omit<Reach, 'port'> & { readonly port: string | number }): SSHProvisionerConnection {
+    return {
+      // A '${self.input.port}' reference is a number once Terraform resolves it.
+      type: 'ssh', host: r.address, port: r.port as number, user: r.user, hostKey: r.host_key,
+      privateKey: Fn.file(this.settings.privateKeyFile), agent: 'false', timeout: `${this.settings.connectTimeoutSeconds}s`,
+    };
+  }
+
+  /** How the for_each entries of `host` reach it. */
+  private reach(host: SshHostTarget): Reach {
+    return { address: host.address, port: String(host.port), user: host.user, host_key: host.hostKey ?? '' };
+  }
+
   /** The VM's host; undefined when the fleet had none for it (synth then fails with every shortage). */
   private host(vm: PlacedVm): SshHostTarget | undefined {
     return this.target.hostOf(vm.name);
@@ -237,7 +260,7 @@ export class SshDeployer {
   private useHost(host: SshHostTarget): void {
     const h = this.context(host);
     this.hosts[host.name] = {
-      address: host.address, port: String(host.port), user: host.user, install_dir: this.target.installDir, node_command: this.target.nodeCommand,
+      ...this.reach(host), install_dir: this.target.installDir, node_command: this.target.nodeCommand,
       preflight: preflight(h).join('\n'), uninstall: uninstall(h),
     };
   }
@@ -270,7 +293,7 @@ export class SshDeployer {
         '--zone', vm.zone, '--rack', vm.rack, '--cwd', filesDir, ...envArgs, '--command', command, ...args.flatMap((a) => ['--arg', a]),
       ])].join('\n');
       this.agVms[vm.name] = {
-        host: host.name, address: host.address, port: String(host.port), user: host.user,
+        host: host.name, ...this.reach(host),
         mkdir: shellCommand(['mkdir', '-p', filesDir, `${this.target.installDir}/bin`]),
         agent_source: this.agentAsset.path, agent_destination: this.agentOnHost,
         // A directory's contents go into the files dir (trailing "/"); a file keeps its name.
@@ -294,13 +317,10 @@ export class SshDeployer {
       this.useHost(host);
       const h = this.context(host);
       this.lbNodes[vm.name] = {
-        host: host.name, address: host.address, port: String(host.port), user: host.user,
+        host: host.name, ...this.reach(host),
         destroy_command: withAgent(h, this.agentOnHost, this.target.supervisor, ['lb-stop', '--install-dir', dir, '--node', vm.name]),
       };
-      const connection: SSHProvisionerConnection = {
-        type: 'ssh', host: host.address, port: host.port, user: host.user, privateKey: Fn.file(this.settings.privateKeyFile),
-        agent: 'false', timeout: `${this.settings.connectTimeoutSeconds}s`,
-      };
+      const connection = this.connection({ ...this.reach(host), port: host.port });
       const incoming = `${dir}/incoming/${vm.name}.json`;
       const apply = agentCommand(this.agentOnHost, this.target.supervisor, [
         'lb-apply', '--install-dir', dir, '--node', vm.name, '--config', incoming, '--runtime', this.runtimeOnHost,

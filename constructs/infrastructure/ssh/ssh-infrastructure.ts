@@ -1,12 +1,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { HostSupervisor, SshInfrastructureSettings, validateSshInfrastructure, zonesOfHosts } from '../../../lib/model/ssh-infrastructure';
+import { HostSupervisor, SshInfrastructureSettings, hostKeyOf, validateSshInfrastructure, zonesOfHosts } from '../../../lib/model/ssh-infrastructure';
+import { WarningIds } from '../../../lib/model/warnings';
 import { HostAssignment, HostPlacement, hostPlacementState, parseHostPlacementState } from '../../../lib/placement/hosts';
 import { StablePlacement } from '../../../lib/placement/plan';
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
-import { issue, Issue, MISSING, renderIssue } from '../../../lib/model/messages';
+import { issue, Issue, MISSING, ModelWarning, renderIssue } from '../../../lib/model/messages';
 import { addProblemValidation, recordIssues, rememberCreationSite } from '../../errors';
+import { addDeferredWarnings } from '../../warnings';
 import { stackOfThisFramework } from '../../framework';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
@@ -38,7 +40,7 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
   public readonly zones: ZoneSpec[];
   /** Hosts of one segment can move an address between LB nodes (keepalived). */
   public readonly floatsAddresses?: boolean = true;
-  /** The hosts with their effective SSH port and user. */
+  /** The hosts with their effective SSH port, user and host key. */
   public readonly hosts: SshHostTarget[];
   public readonly installDir: string;
   public readonly nodeCommand: string;
@@ -71,7 +73,9 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
     const usable = propIssues.length === 0;
     const user = props.user ?? 'root';
     const port = props.port ?? 22;
-    this.hosts = usable ? props.hosts.map((h) => ({ name: h.name, address: h.address, zone: h.zone, rack: h.rack, port: h.port ?? port, user: h.user ?? user })) : [];
+    this.hosts = usable
+      ? props.hosts.map((h) => ({ name: h.name, address: h.address, zone: h.zone, rack: h.rack, port: h.port ?? port, user: h.user ?? user, hostKey: hostKeyOf(h, props) }))
+      : [];
     this.zones = usable ? zonesOfHosts(props.hosts) : [];
     this.installDir = props.installDir ?? '/opt/cdktf-alb';
     this.nodeCommand = props.nodeCommand ?? 'node';
@@ -90,6 +94,17 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
     this.deployer = new SshDeployer(this, { privateKeyFile: usable ? props.privateKeyFile : '', connectTimeoutSeconds: props.connectTimeoutSeconds ?? 20 });
 
     addProblemValidation(this, () => [...this.portClashes(), ...this.vipIssues(), ...this.shortages()].map(renderIssue));
+    addDeferredWarnings(this, () => this.unverifiedHostsWarning());
+  }
+
+  /** The opt-out is explicit, but its reach should stay visible at every synth: which hosts are not verified. */
+  private unverifiedHostsWarning(): ModelWarning[] {
+    const unverified = this.hosts.filter((h) => h.hostKey === undefined).map((h) => `${h.name} (${h.address})`);
+    if (unverified.length === 0) return [];
+    return [{
+      id: WarningIds.UNVERIFIED_HOST_KEYS, path: this.node.path,
+      message: `insecureSkipHostKeyVerification: the identity of ${unverified.length} host${unverified.length === 1 ? '' : 's'} is not checked: ${unverified.join(', ')}; whoever answers on those addresses receives the deploy (set each host's hostKey or hostCertificateAuthority)`,
+    }];
   }
 
   /**
