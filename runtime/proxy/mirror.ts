@@ -170,6 +170,11 @@ export class MirrorCopy implements UpstreamHandler, BodySink, BodySource {
 
   /** Sends the copy (after the primary attempt went out). */
   send(method: string, path: string, headers: readonly string[], body: RequestBody | null): void {
+    if (this.over) {
+      // Ended by what had already arrived (a body over the bound, or broken off): no connection.
+      this.target.release(this.peer);
+      return;
+    }
     const request: UpstreamRequest = {
       method, path, headers: headers as string[], body: body === null ? null : this, timeoutMs: this.target.backend.responseTimeoutMs,
     };

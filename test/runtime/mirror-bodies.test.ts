@@ -206,3 +206,25 @@ test('a retried primary attempt makes no second copy', async () => {
   expect(dp.observer.mirrorCopies).toEqual(Array(6).fill('l shadow completed'));
   expect(shadow.complete.map((b) => b.toString('hex'))).toEqual(bodies.map((b) => b.toString('hex')));
 });
+
+test('a chunked body over the bound that arrives with its head opens no mirror connection', async () => {
+  const web = await recorder('web');
+  const shadow = await startTcpBackend(BE, (socket) => socket.destroy());
+  closers.push(shadow);
+  const { port, dp } = await serve(mirrorRule({ mirrorMaxBodyBytes: 1000 }),
+    [backend('web', [target('w', BE, web.port)]), backend('shadow', [target('s', BE, shadow.port)])]);
+  const chunk = `258\r\n${'x'.repeat(600)}\r\n`;
+  const sock = net.connect({ host: LB, port });
+  let answer = '';
+  sock.on('data', (d) => { answer += d.toString('latin1'); });
+  sock.on('error', () => undefined);
+  // Head and whole body in one write: the copy is over the bound before it is sent.
+  sock.write(`POST /upload HTTP/1.1\r\nhost: a.example.com\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n${chunk}${chunk}0\r\n\r\n`);
+  await new Promise((r) => sock.once('close', r));
+  expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+  expect(web.complete[0].length).toBe(1200);
+  await waitFor('the outcome', () => dp.observer.mirrorCopies.length === 1 || null);
+  expect(dp.observer.mirrorCopies).toEqual(['l shadow too_large']);
+  await sleep(100);
+  expect(shadow.received).toEqual([]);
+});
