@@ -1,18 +1,20 @@
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { AssetType, Lazy, TerraformAsset, TerraformOutput } from 'cdktf';
+import { AssetType, Lazy, TerraformAsset, TerraformOutput, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { issue } from '../../../lib/model/messages';
 import { StablePlacement } from '../../../lib/placement/plan';
-import { PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
+import { placementState } from '../../../lib/placement/state';
+import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
 import { recordIssues, rememberCreationSite, throwIfIssues } from '../../errors';
 import { stackOfThisFramework } from '../../framework';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
+import { PlacementRecorder, fromStackDir, previousPlacementOf } from '../common/placement-record';
 import { LoadBalancerLike, addAvailabilityGroupOutput, logical, outputScope } from '../outputs';
 import {
-  AddressPlanError, AwsInfrastructureProps, ResolvedAwsProps, addressVms, partitionOf, resolveAwsProps, topologyOf, validateAwsProps,
+  AddressPlanError, AwsInfrastructureProps, ResolvedAwsProps, SubnetAddressPlan, partitionOf, resolveAwsProps, topologyOf, validateAwsProps,
 } from './model';
 import {
   Ec2Instance, Ec2PartitionPlacementGroup, Ec2SecurityGroup, IamInstanceProfile, IamRole, IamRolePolicy, S3Bucket, S3Object,
@@ -31,6 +33,11 @@ export type { AwsInfrastructureProps, AwsZone } from './model';
  * program files are S3 objects; a VM's user data installs them and runs them under systemd,
  * and on LB nodes a systemd timer watches the config object and hot-reloads the node when
  * it changes, so a config change never replaces or restarts an instance.
+ *
+ * Like the other targets it keeps a placement record (placementFile, written after each
+ * successful apply, forgotten by destroy): the next synth keeps every recorded instance's
+ * zone, partition, subnet and address, so reordering, adding or scaling groups replaces no
+ * existing instance.
  */
 export class AwsInfrastructure extends Construct implements IInfrastructure {
   /** The zones (availability zones) and their racks (`<az>-p<partition>`). */
@@ -43,6 +50,10 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
   public readonly keyPrefix: string;
   /** Absolute path of the runtime bundle LB nodes run. */
   public readonly runtimeBundle: string;
+  /** Absolute path of the placement record (see AwsInfrastructureProps.placementFile). */
+  public readonly placementFile: string;
+  /** The placement recorded by the last applied deploy (empty before the first), with each VM's private address. */
+  public readonly previousPlacement: PlacedGroup[];
 
   private get runtimeKey(): string {
     return `${this.keyPrefix}/runtime/alb-runtime.js`;
@@ -54,7 +65,10 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
   private readonly usable: boolean;
   private readonly settings: ResolvedAwsProps;
   private readonly placement: StablePlacement;
+  private readonly addresses: SubnetAddressPlan;
   private readonly placed: PlacedVm[] = [];
+  /** Every instance depends on it: destroy forgets the record only once every instance is gone. */
+  private recordCleanup?: TerraformResource;
   private readonly lbs: LoadBalancerLike[] = [];
   private readonly agPorts: number[] = [];
   private readonly instances = new Map<string, Ec2Instance>();
@@ -83,7 +97,10 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
     this.zones = topologyOf(this.settings);
     this.region = [...regions][0] ?? '';
     this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
-    this.placement = new StablePlacement(this.zones);
+    this.placementFile = path.resolve((this.usable ? props.placementFile : undefined) ?? path.join('alb-placement', `${TerraformStack.of(this).node.id}-${id}.json`));
+    this.previousPlacement = this.usable ? previousPlacementOf(this, this.placementFile) : [];
+    this.placement = new StablePlacement(this.zones, this.previousPlacement);
+    this.addresses = new SubnetAddressPlan(this.node.path, this.settings, this.previousPlacement);
     this.keyPrefix = `cdktf-alb/${createHash('sha256').update(this.node.path).digest('hex').slice(0, 12)}`;
     const tags = this.tags({});
     if (!this.usable) {
@@ -98,6 +115,11 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
     this.ami = this.settings.image.startsWith('/') ? new SsmParameter(this, 'image', this.settings.image).value : this.settings.image;
     this.securityGroupIds = props.securityGroupIds ?? [this.generatedSecurityGroup(props.vpcId as string, tags).attr('id')];
     this.instanceProfile = props.instanceProfile ?? this.generatedInstanceProfile(tags);
+    // The record waits for every resource of this infrastructure (instances, objects, ...).
+    const recorder: PlacementRecorder = new PlacementRecorder(this, this, logical(id), {
+      node: 'node', synthFile: `alb/placement-${logical(id)}.json`, recordFile: fromStackDir(this, this.placementFile), text: () => this.placementRecordText(),
+    }, () => this.node.children.filter((c): c is TerraformResource => c instanceof TerraformResource && c !== recorder.cleanup && c !== recorder.record));
+    this.recordCleanup = recorder.cleanup;
     if (this.settings.rackSpread) {
       this.placementGroup = new Ec2PartitionPlacementGroup(this, 'racks', {
         name: `cdktf-alb-${this.node.addr.slice(0, 16)}`,
@@ -105,6 +127,15 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
         tags,
       });
     }
+  }
+
+  /**
+   * The placement record of this synth (what a successful apply writes to placementFile): the
+   * planner's groups with their ordinals, each VM with its private address in its subnet.
+   */
+  public placementRecordText(): string {
+    const groups = this.placement.groups.map((g) => ({ ...g, vms: this.placed.filter((vm) => vm.group === g.name) }));
+    return JSON.stringify(placementState(this.node.path, groups), null, 2) + '\n';
   }
 
   /** Every VM placed on this infrastructure so far, in placement order. */
@@ -120,10 +151,10 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
   public placeGroup(group: PlacementGroup): PlacedVm[] {
     if (!this.usable) return [];
     const vms = this.placement.place(group);
-    const ordinal = this.placement.groups.length - 1;
+    const ordinal = this.placement.groups[this.placement.groups.length - 1].ordinal;
     let addressed: PlacedVm[];
     try {
-      addressed = addressVms(this.node.path, this.settings, ordinal, vms);
+      addressed = this.addresses.address(ordinal, vms);
     } catch (e) {
       // All of the group's address problems at once (the LB or AG reports its placement failure with the first).
       if (e instanceof AddressPlanError) throwIfIssues(e.issues);
@@ -192,7 +223,7 @@ export class AwsInfrastructure extends Construct implements IInfrastructure {
       associatePublicIpAddress: publicAddress,
       userData,
       tags: this.tags({ 'Name': vm.name, 'alb:group': vm.group, 'alb:role': vm.role, 'alb:zone': vm.zone, 'alb:rack': vm.rack }),
-    }, { dependsOn });
+    }, { dependsOn: [...dependsOn, ...(this.recordCleanup ? [this.recordCleanup] : [])] });
     instance.overrideLogicalId(`${logical(this.node.id)}_${logical(vm.name)}`);
     this.instances.set(vm.name, instance);
   }

@@ -10,7 +10,7 @@
 import { Token } from 'cdktf';
 import { ipv4ToInt, parseCidr } from '../../../lib/model/check';
 import { dedupeIssues, Issue, issue, IssueError } from '../../../lib/model/messages';
-import { PlacedVm, ZoneSpec } from '../../../lib/placement/types';
+import { PlacedGroup, PlacedVm, ZoneSpec } from '../../../lib/placement/types';
 
 /** An availability zone of an AwsInfrastructure. */
 export interface AwsZone {
@@ -99,8 +99,10 @@ export interface AwsInfrastructureProps {
   readonly addressOffset?: number;
   /**
    * Addresses each group (an LB's nodes, an availability group's VMs) gets in each zone:
-   * group g (declaration order, from 0) owns offsets addressOffset + g × addressesPerGroup
-   * onward. Groups grow within their block without moving anyone.
+   * the group with placement ordinal G (declaration order at the first deploy, from 1; kept
+   * across deploys by the placement record, see placementFile) owns offsets
+   * addressOffset + (G − 1) × addressesPerGroup onward. Groups grow within their block
+   * without moving anyone; a recorded VM keeps its address even if these settings change.
    * @default 16
    */
   readonly addressesPerGroup?: number;
@@ -119,6 +121,16 @@ export interface AwsInfrastructureProps {
    * @default - dist/runtime/alb-runtime.js of this package
    */
   readonly runtimeBundle?: string;
+  /**
+   * The placement record: the zone, rack (partition), subnet and private address of every VM
+   * at the last applied deploy, read back by the next synth so that existing instances keep
+   * them (a changed address, subnet or partition would replace the instance) when groups are
+   * reordered, added or scaled. Written at the end of a successful apply, removed by destroy.
+   * Relative to the project directory (where synth runs). Commit it with the code, like a
+   * lock file: a teammate or a CI machine deploying the same stack then keeps every instance.
+   * @default 'alb-placement/<stack>-<id>.json'
+   */
+  readonly placementFile?: string;
 }
 
 export const MAX_PARTITIONS = 7;
@@ -215,6 +227,9 @@ export function validateAwsProps(path: string, p: AwsInfrastructureProps): Issue
   } else if (typeof p.vpcId !== 'string' || (!Token.isUnresolved(p.vpcId) && !/^vpc-[0-9a-f]{8,17}$/.test(p.vpcId))) {
     errors.push(issue(path, 'vpcId', p.vpcId, 'is needed for the generated security group', 'a VPC id ("vpc-" and 8..17 hex digits, or a token), or give securityGroupIds'));
   }
+  if (p.placementFile !== undefined && (typeof p.placementFile !== 'string' || p.placementFile.trim() === '')) {
+    errors.push(issue(path, 'placementFile', p.placementFile, 'is empty', 'a file path relative to the project directory'));
+  }
   for (const [key, value] of Object.entries(p.tags ?? {})) {
     if (!TAG_KEY.test(key) || key.startsWith('alb:') || key === 'Name') {
       errors.push(issue(path, `tags key`, key, 'is not a tag key this infrastructure leaves to you', '1..128 characters, not starting with "aws:" or "alb:", not "Name"'));
@@ -263,32 +278,94 @@ function intToIpv4(value: number): string {
 }
 
 /**
- * Gives each VM of a placed group its private address: group `ordinal` (0-based) owns, in
- * each zone's subnet, the offsets addressOffset + ordinal × addressesPerGroup onward; the
- * k-th VM of the group in that zone (by index) takes the k-th. Throws a message naming the
- * infrastructure when a block does not fit (group too big or subnet too small).
+ * The private addresses of one infrastructure's VMs, in each zone's subnet. A VM the last
+ * applied deploy recorded keeps its address (the same VM: same name, so same zone, rack and
+ * instance resource; the address still in its zone's subnet): a changed `private_ip` would
+ * replace the instance. Every other VM takes the lowest free offset of its group's block:
+ * group ordinal G (1-based, StablePlacement's: kept across deploys, so reordering or adding
+ * groups moves no block) owns offsets addressOffset + (G − 1) × addressesPerGroup onward,
+ * addressesPerGroup of them. "Free" means held by no VM of this synth and by no recorded VM:
+ * a recorded VM that this deploy removes or moves still holds its address until Terraform
+ * destroys it, in the same apply that creates the new one.
+ * Without a record this is the k-th VM of a group in a zone (by index) at the block's k-th offset.
  */
-export function addressVms(path: string, props: ResolvedAwsProps, ordinal: number, vms: PlacedVm[]): PlacedVm[] {
-  const perZone = new Map<string, number>();
-  const problems: Issue[] = [];
-  const out = [...vms].sort((a, b) => a.index - b.index).map((vm) => {
-    const slot = perZone.get(vm.zone) ?? 0;
-    perZone.set(vm.zone, slot + 1);
-    const zone = props.zones.find((z) => z.availabilityZone === vm.zone);
-    const cidr = parseCidr(zone?.subnetCidr);
-    if (zone === undefined || cidr === undefined) throw new Error(`${path}: zone ${vm.zone} of VM ${vm.name} has no subnet`);
-    if (slot >= props.addressesPerGroup) {
-      problems.push(issue(path, 'addressesPerGroup', props.addressesPerGroup, `is too small for group "${vm.group}" (more VMs in zone ${vm.zone})`, `at least the VMs one group has in one zone`));
+export class SubnetAddressPlan {
+  /** Recorded VMs by name, whose addresses they may keep. */
+  private readonly recorded = new Map<string, PlacedVm>();
+  /** Per zone, the host offsets recorded VMs hold. */
+  private readonly held = new Map<string, Set<number>>();
+  /** Per zone, the host offsets given in this synth. */
+  private readonly given = new Map<string, Set<number>>();
+  private readonly subnets = new Map<string, { network: number; size: number; cidr: string }>();
+
+  constructor(private readonly path: string, private readonly props: ResolvedAwsProps, previous: readonly PlacedGroup[] = []) {
+    for (const z of props.zones) {
+      const cidr = parseCidr(z.subnetCidr);
+      if (cidr === undefined) throw new Error(`${path}: zone ${z.availabilityZone} has no subnet CIDR`);
+      this.subnets.set(z.availabilityZone, { network: cidr.network, size: 2 ** (32 - cidr.prefixLength), cidr: z.subnetCidr });
+      this.held.set(z.availabilityZone, new Set());
+      this.given.set(z.availabilityZone, new Set());
     }
-    const offset = props.addressOffset + ordinal * props.addressesPerGroup + slot;
-    const size = 2 ** (32 - cidr.prefixLength);
-    if (offset >= size - 1) {
-      problems.push(issue(path, `subnetCidr of ${vm.zone}`, zone.subnetCidr, `has no host offset ${offset} for VM ${vm.name} (group ${ordinal + 1}, addressOffset ${props.addressOffset}, addressesPerGroup ${props.addressesPerGroup})`, `a larger subnet, or smaller addressOffset/addressesPerGroup (the last address is AWS's)`));
+    for (const vm of previous.flatMap((g) => g.vms)) {
+      const offset = this.offsetIn(vm.zone, vm.address);
+      if (offset === undefined) continue; // a zone or subnet that is gone: its instances are replaced anyway
+      this.recorded.set(vm.name, vm);
+      this.held.get(vm.zone)?.add(offset);
     }
-    return { ...vm, address: intToIpv4(cidr.network + offset) };
-  });
-  if (problems.length > 0) throw new AddressPlanError(dedupeIssues(problems));
-  return out;
+  }
+
+  /** The host offset of address in zone's subnet, if it lies there (and is not the network or broadcast address). */
+  private offsetIn(zone: string, address: string): number | undefined {
+    const subnet = this.subnets.get(zone);
+    if (subnet === undefined || typeof address !== 'string' || !/^\d{1,3}(\.\d{1,3}){3}$/.test(address)) return undefined;
+    const offset = ipv4ToInt(address) - subnet.network;
+    return offset > 0 && offset < subnet.size - 1 ? offset : undefined;
+  }
+
+  /**
+   * Addresses the VMs of one placed group (`ordinal`: its StablePlacement ordinal, 1-based).
+   * Throws an AddressPlanError naming the infrastructure when the group's block or the subnet
+   * has no free address left.
+   */
+  public address(ordinal: number, vms: PlacedVm[]): PlacedVm[] {
+    const { addressOffset, addressesPerGroup } = this.props;
+    const first = addressOffset + (ordinal - 1) * addressesPerGroup;
+    const problems: Issue[] = [];
+    const sorted = [...vms].sort((a, b) => a.index - b.index);
+    const offsets = new Map<string, number>();
+    // Recorded VMs first: a new VM of a lower index must not take an address a kept VM holds.
+    for (const vm of sorted) {
+      const before = this.recorded.get(vm.name);
+      const offset = before === undefined || before.zone !== vm.zone ? undefined : this.offsetIn(vm.zone, before.address);
+      const given = this.given.get(vm.zone) as Set<number>;
+      if (offset !== undefined && !given.has(offset)) {
+        given.add(offset);
+        offsets.set(vm.name, offset);
+      }
+    }
+    for (const vm of sorted) {
+      if (offsets.has(vm.name)) continue;
+      const subnet = this.subnets.get(vm.zone);
+      if (subnet === undefined) throw new Error(`${this.path}: zone ${vm.zone} of VM ${vm.name} has no subnet`);
+      const held = this.held.get(vm.zone) as Set<number>;
+      const given = this.given.get(vm.zone) as Set<number>;
+      let offset = first;
+      while (offset < first + addressesPerGroup && (held.has(offset) || given.has(offset))) offset++;
+      if (offset >= first + addressesPerGroup) {
+        problems.push(issue(this.path, 'addressesPerGroup', addressesPerGroup, `is too small for group "${vm.group}" (more VMs in zone ${vm.zone})`, 'at least the VMs one group has in one zone'));
+        continue;
+      }
+      if (offset >= subnet.size - 1) {
+        problems.push(issue(this.path, `subnetCidr of ${vm.zone}`, subnet.cidr, `has no host offset ${offset} for VM ${vm.name} (group ${ordinal}, addressOffset ${addressOffset}, addressesPerGroup ${addressesPerGroup})`, `a larger subnet, or smaller addressOffset/addressesPerGroup (the last address is AWS's)`));
+        given.add(offset); // the next VM is reported at the next offset
+        continue;
+      }
+      given.add(offset);
+      offsets.set(vm.name, offset);
+    }
+    if (problems.length > 0) throw new AddressPlanError(dedupeIssues(problems));
+    return sorted.map((vm) => ({ ...vm, address: intToIpv4((this.subnets.get(vm.zone) as { network: number }).network + (offsets.get(vm.name) as number)) }));
+  }
 }
 
 /** A group the subnets cannot hold. */

@@ -15,10 +15,9 @@
  *    per kind with `for_each`, so a VM dropped from the plan is still stopped;
  *  - Terraform runs in cdktf.out/stacks/<stack>: every path handed to it is absolute.
  */
-import { sha256Hex } from '../../../lib/config/hash';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DataResource, ISynthesisSession, Lazy, TerraformStack } from 'cdktf';
+import { DataResource, ISynthesisSession, Lazy, TerraformResource, TerraformStack } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
 import { issue } from '../../../lib/model/messages';
 import { PLAN_DOCUMENT_VERSION, PLAN_FILE, PlanDocument } from '../../../lib/placement/document';
@@ -28,7 +27,7 @@ import { hostBundlePath } from '../bundles';
 import { registerSynthesis } from '../synthesis';
 import { LoadBalancerLike, addAvailabilityGroupOutput, addLoadBalancerOutputs, logical } from '../outputs';
 import { recordIssues } from '../../errors';
-import { forgetPlacementCommand, recordPlacementCommand } from './placement-record';
+import { PlacementRecorder } from '../common/placement-record';
 import { shellArg, shellCommand } from '../shell';
 import { stackOfThisFramework } from '../../framework';
 
@@ -111,15 +110,13 @@ export class LocalDeployer {
     const perVm = (entries: { [name: string]: VmEntry }) => Lazy.anyValue({ produce: () => ({ ...entries }) });
     const stateFile = path.join(this.target.stateDir, PLACEMENT_STATE_FILE);
 
-    // The placement record's lifetime: created before any VM, destroyed after the last one
-    // (every VM block depends on it), when its destroy provisioner removes the record. It is
-    // replaced only if the state dir moves.
-    const placementCleanup = new DataResource(this.scope, 'placement-cleanup', {
-      input: { state_file: stateFile, destroy_command: forgetPlacementCommand(this.node, stateFile) },
-      triggersReplace: { state_file: stateFile },
-      provisioners: [{ type: 'local-exec', when: 'destroy', command: '${self.input.destroy_command}' }],
-    });
-    placementCleanup.overrideLogicalId(`${prefix}_placement_cleanup`);
+    // The placement record (common/placement-record.ts): its cleanup is created before any VM
+    // and destroyed after the last one, forgetting the record; the record itself runs last
+    // and copies alb/placement.json into the state dir once every VM and config is applied.
+    const recorder = new PlacementRecorder(this.scope, this.target, prefix, {
+      node: this.node, synthFile: this.placementFile, recordFile: stateFile, text: () => this.placementText(),
+    }, (): TerraformResource[] => [agVms, lbNodes, lbConfigs]);
+    const placementCleanup = recorder.cleanup;
 
     // Availability-group VMs: start on create, stop on destroy; any change to what runs replaces
     // the VM. Create before destroy: the replacement's start (a new instance id) swaps the
@@ -163,32 +160,11 @@ export class LocalDeployer {
     });
     lbConfigs.overrideLogicalId(`${prefix}_lb_config`);
     lbConfigs.addOverride('for_each', Lazy.anyValue({ produce: () => ({ ...this.lbConfigs }) }));
-
-    // The placement of this deploy becomes "the previous placement" of the next synth only
-    // once every VM and config of it has been applied: replaced whenever the placement
-    // changes, it runs last and copies alb/placement.json into the state dir. A plain synth,
-    // or a deploy that fails before the end, leaves the last applied record in place. No
-    // destroy provisioner: an outdated record is overwritten, not removed first.
-    const placementRecord = new DataResource(this.scope, 'placement-record', {
-      input: { placement_sha256: Lazy.stringValue({ produce: () => this.placementHash() }) },
-      triggersReplace: { placement_sha256: Lazy.stringValue({ produce: () => this.placementHash() }) },
-      dependsOn: [agVms, lbNodes, lbConfigs, placementCleanup],
-      provisioners: [{
-        type: 'local-exec',
-        // Relative to Terraform's working directory, the stack's synth directory, like the LB configs.
-        command: Lazy.stringValue({ produce: () => recordPlacementCommand(this.node, this.placementFile, stateFile, this.placementHash()) }),
-      }],
-    });
-    placementRecord.overrideLogicalId(`${prefix}_placement_record`);
   }
 
   /** The placement record document of this synth (deterministic text: its hash is the trigger). */
   private placementText(): string {
     return JSON.stringify(placementState(this.target.node.path, this.target.placedGroups), null, 2) + '\n';
-  }
-
-  private placementHash(): string {
-    return sha256Hex(this.placementText());
   }
 
   /** Adds an LB's nodes (start/stop the runtime) and per node its reload-on-change config entry. */
@@ -259,6 +235,5 @@ export class LocalDeployer {
     const file = path.join(stackDir, this.planFile);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
-    fs.writeFileSync(path.join(stackDir, this.placementFile), this.placementText());
   }
 }

@@ -1,14 +1,14 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { validateTopology } from '../../../lib/model/topology';
 import { StablePlacement } from '../../../lib/placement/plan';
-import { PLACEMENT_STATE_FILE, parsePlacementState } from '../../../lib/placement/state';
+import { PLACEMENT_STATE_FILE } from '../../../lib/placement/state';
 import { PlacedGroup, PlacedVm, PlacementGroup, ZoneSpec } from '../../../lib/placement/types';
-import { issue, IssueError } from '../../../lib/model/messages';
+import { issue } from '../../../lib/model/messages';
 import { recordIssues, rememberCreationSite } from '../../errors';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
+import { previousPlacementOf } from '../common/placement-record';
 import { deployerOf } from './deployer';
 import { stackOfThisFramework } from '../../framework';
 
@@ -95,7 +95,7 @@ export class LocalInfrastructure extends Construct implements IInfrastructure {
     this.stateDir = path.resolve(props.stateDir ?? '.alb-state');
     this.runtimeBundle = path.resolve(props.runtimeBundle ?? runtimeBundlePath());
     claimStateDir(this);
-    this.previousPlacement = readPreviousPlacement(this);
+    this.previousPlacement = previousPlacementOf(this, path.join(this.stateDir, PLACEMENT_STATE_FILE));
     this.placement = new StablePlacement(this.zones, this.previousPlacement);
   }
 
@@ -172,30 +172,4 @@ function claimStateDir(infra: LocalInfrastructure): void {
     return;
   }
   owners.set(infra.stateDir, infra.node.path);
-}
-
-/**
- * The placement recorded by the last applied deploy of this infrastructure. A record of
- * another construct path (the same directory used by another app, or a renamed
- * infrastructure, whose Terraform resources are all new anyway) is not this one's past.
- * A damaged record is an error, not "no record": guessing would renumber running VMs.
- */
-function readPreviousPlacement(infra: LocalInfrastructure): PlacedGroup[] {
-  const file = path.join(infra.stateDir, PLACEMENT_STATE_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
-  try {
-    const state = parsePlacementState(text, file);
-    return state.infrastructure === infra.node.path ? state.groups : [];
-  } catch (e) {
-    if (!(e instanceof IssueError)) throw e;
-    // Reported at synth; placing from scratch meanwhile only lets the rest of the app be checked.
-    recordIssues(infra, e.issues);
-    return [];
-  }
 }

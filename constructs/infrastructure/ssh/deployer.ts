@@ -20,26 +20,26 @@
  *    be reached stops the walk there: no node is left between two versions.
  *  - `<infra>_placement_record` / `_placement_cleanup`: the host placement of the last applied
  *    deploy, copied into the project's placement file at the end of each apply (local-exec on
- *    the machine running Terraform) and removed when the infrastructure is destroyed.
+ *    the machine running Terraform) and removed when the infrastructure is destroyed
+ *    (common/placement-record.ts, shared with the other targets).
  *
  * Everything Terraform reads from the synth machine is relative to the stack's synth
  * directory: the bundles and program files are TerraformAssets (`assets/...`), the LB configs
  * `alb/<lb>.json`, so cdktf.out can be applied from another directory or machine. The private
  * key is read by `file()` at apply time; only its path is in the synthesized files.
  */
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, AssetType, DataResource, Fn, ISynthesisSession, Lazy, SSHProvisionerConnection, TerraformAsset, TerraformStack } from 'cdktf';
+import { AssetType, DataResource, Fn, Lazy, SSHProvisionerConnection, TerraformAsset } from 'cdktf';
 import { Construct, IConstruct } from 'constructs';
+import { sha256Hex } from '../../../lib/config/hash';
 import { HostSpec } from '../../../lib/placement/hosts';
 import { PlacedVm } from '../../../lib/placement/types';
 import { hostBundlePath, packageFile } from '../bundles';
 import { LoadBalancerLike, addAvailabilityGroupOutput, addLoadBalancerOutputs, addVipOutput, logical } from '../outputs';
 import { VirtualIpDeployment } from '..';
-import { forgetPlacementCommand, recordPlacementCommand } from '../local/placement-record';
+import { PlacementRecorder, fromStackDir } from '../common/placement-record';
 import { shellArg, shellCommand } from '../shell';
-import { registerSynthesis, stackDir } from '../synthesis';
 import { HostContext, agentCommand, nodeCheck, preflight, uninstall, withAgent } from './commands';
 
 /** What the deployer needs from SshInfrastructure. */
@@ -73,12 +73,8 @@ export interface ConnectionSettings {
   readonly connectTimeoutSeconds: number;
 }
 
-function sha256(text: string | Buffer): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
 function fileSha(file: string): string {
-  return sha256(fs.readFileSync(file));
+  return sha256Hex(fs.readFileSync(file));
 }
 
 /** How to reach a host: the fields every for_each entry carries into its connection block. */
@@ -128,8 +124,6 @@ export class SshDeployer {
   private readonly agentOnHost: string;
   private readonly noFiles: TerraformAsset;
   private readonly fileAssets = new Map<string, TerraformAsset>();
-  /** This synth's placement record, in the synth output (relative to the stack dir). */
-  private readonly placementSynthFile: string;
 
   constructor(private readonly target: SshTarget, private readonly settings: ConnectionSettings) {
     this.scope = new Construct(target, 'deploy');
@@ -145,19 +139,17 @@ export class SshDeployer {
     // never overwrites one a running process was started from, and uploads are idempotent.
     this.runtimeOnHost = `${target.installDir}/bin/alb-runtime-${fileSha(target.runtimeBundle).slice(0, 16)}.js`;
     this.agentOnHost = `${target.installDir}/bin/alb-host-${fileSha(agentBundle).slice(0, 16)}.js`;
-    this.placementSynthFile = `alb/placement-${prefix}.json`;
 
     // Destroy-time provisioners may read only `self`: each resource keeps how to reach its host in its input.
     const selfConnection = this.connection({ address: '${self.input.address}', port: '${self.input.port}', user: '${self.input.user}', host_key: '${self.input.host_key}' });
     const perEntry = <T>(entries: { [name: string]: T }) => Lazy.anyValue({ produce: () => ({ ...entries }) });
 
-    const record = this.placementTargetFromStack();
-    const placementCleanup = new DataResource(this.scope, 'placement-cleanup', {
-      input: { placement_file: record, destroy_command: Lazy.stringValue({ produce: () => forgetPlacementCommand('node', this.placementTargetFromStack()) }) },
-      triggersReplace: { placement_file: record },
-      provisioners: [{ type: 'local-exec', when: 'destroy', command: '${self.input.destroy_command}' }],
-    });
-    placementCleanup.overrideLogicalId(`${prefix}_placement_cleanup`);
+    // The placement record (common/placement-record.ts), relative to the stack's synth dir so
+    // that cdktf.out can be applied from another directory at the same depth.
+    const recorder = new PlacementRecorder(this.scope, target, prefix, {
+      node: 'node', synthFile: `alb/placement-${prefix}.json`, recordFile: fromStackDir(target, target.placementFile), text: () => this.target.placementRecordText(),
+    }, () => [this.hostBlock, this.agVmBlock, this.lbNodeBlock, ...this.rollouts]);
+    const placementCleanup = recorder.cleanup;
 
     this.hostBlock = new DataResource(this.scope, 'hosts', {
       dependsOn: [placementCleanup],
@@ -211,23 +203,6 @@ export class SshDeployer {
     });
     this.lbNodeBlock.overrideLogicalId(`${prefix}_lb_node`);
     this.lbNodeBlock.addOverride('for_each', perEntry(this.lbNodes));
-
-    // Runs last: what this apply placed becomes the previous placement of the next synth.
-    const placementRecord = new DataResource(this.scope, 'placement-record', {
-      input: { placement_sha256: Lazy.stringValue({ produce: () => sha256(this.target.placementRecordText()) }) },
-      triggersReplace: { placement_sha256: Lazy.stringValue({ produce: () => sha256(this.target.placementRecordText()) }) },
-      dependsOn: [this.hostBlock, this.agVmBlock, this.lbNodeBlock, placementCleanup],
-      provisioners: [{
-        type: 'local-exec',
-        command: Lazy.stringValue({ produce: () => recordPlacementCommand('node', this.placementSynthFile, this.placementTargetFromStack(), sha256(this.target.placementRecordText())) }),
-      }],
-    });
-    placementRecord.addOverride('depends_on', Lazy.anyValue({
-      produce: () => [this.hostBlock, this.agVmBlock, this.lbNodeBlock, placementCleanup, ...this.rollouts].map((r) => `${r.terraformResourceType}.${r.friendlyUniqueId}`),
-    }));
-    placementRecord.overrideLogicalId(`${prefix}_placement_record`);
-
-    registerSynthesis(target, (session) => this.writePlacement(session));
   }
 
   /**
@@ -353,18 +328,5 @@ export class SshDeployer {
     this.rollouts.push(rollout);
     addLoadBalancerOutputs(this.scope, lbLike, group, nodes, (vm) => ({ host: this.host(vm)?.name ?? '' }));
     if (vip !== undefined) addVipOutput(this.scope, lbLike, group, vip.address);
-  }
-
-  /** The project's placement file, relative to the stack's synth dir (Terraform's working directory). */
-  private placementTargetFromStack(): string {
-    const stack = TerraformStack.of(this.target);
-    const outdir = App.of(this.target).outdir;
-    return path.relative(path.join(path.resolve(outdir), 'stacks', stack.node.id), this.target.placementFile);
-  }
-
-  private writePlacement(session: ISynthesisSession): void {
-    const file = path.join(stackDir(session, this.target), this.placementSynthFile);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, this.target.placementRecordText());
   }
 }

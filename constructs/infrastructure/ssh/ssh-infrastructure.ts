@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { HostSupervisor, SshInfrastructureSettings, hostKeyOf, validateSshInfrastructure, zonesOfHosts } from '../../../lib/model/ssh-infrastructure';
@@ -12,6 +11,7 @@ import { addDeferredWarnings } from '../../warnings';
 import { stackOfThisFramework } from '../../framework';
 import { IInfrastructure, VirtualIpDeployment } from '..';
 import { runtimeBundlePath } from '../bundles';
+import { readPlacementRecord } from '../common/placement-record';
 import { SshDeployer, SshHostTarget } from './deployer';
 
 // The prop structs are declared once, documented, beside the rules that check them (lib/model).
@@ -204,15 +204,8 @@ export class SshInfrastructure extends Construct implements IInfrastructure {
   }
 }
 
-/** The last applied placement of this infrastructure; a record of another construct path is not its past. */
+/** The last applied placement of this infrastructure (common/placement-record.ts). */
 function readPrevious(file: string, infrastructure: string): { groups: PlacedGroup[]; hosts: HostAssignment[] } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { groups: [], hosts: [] };
-    throw e;
-  }
-  const state = parseHostPlacementState(text, file);
-  return state.infrastructure === infrastructure ? { groups: state.groups, hosts: state.hosts } : { groups: [], hosts: [] };
+  const state = readPlacementRecord(file, infrastructure, parseHostPlacementState);
+  return { groups: state?.groups ?? [], hosts: state?.hosts ?? [] };
 }

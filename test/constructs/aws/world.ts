@@ -38,12 +38,20 @@ export interface AwsWorld {
   ag: AvailabilityGroup;
 }
 
+/** Changes to the example's groups (the placement-record tests). */
+export interface WorldGroups {
+  /** VMs of `app`. @default 6 */
+  appCount?: number;
+  /** Declare an availability group `api` (2 VMs, behind no LB) before every other group. */
+  apiFirst?: boolean;
+}
+
 /**
  * The example stack: LB `web` (2 nodes per zone) with listener `http` on 80, availability
  * group `app` (6 VMs) on 8080. `subnetIds` default to literal ids; the moto test passes
  * references to subnets of its own.
  */
-export function awsWorld(props: Partial<AwsInfrastructureProps> & { endpointPort?: number; subnetIds?: string[]; vpcId?: string; outdir?: string } = {}, build?: (stack: TerraformStack) => { subnetIds: string[]; vpcId: string }): AwsWorld {
+export function awsWorld(props: Partial<AwsInfrastructureProps> & WorldGroups & { endpointPort?: number; subnetIds?: string[]; vpcId?: string; outdir?: string } = {}, build?: (stack: TerraformStack) => { subnetIds: string[]; vpcId: string }): AwsWorld {
   const app = props.outdir ? new App({ outdir: props.outdir, skipValidation: false }) : testApp();
   const stack = new TerraformStack(app, 'aws');
   // State beside the synthesized stack (Terraform's working directory), never in the project.
@@ -54,7 +62,7 @@ export function awsWorld(props: Partial<AwsInfrastructureProps> & { endpointPort
   });
   const built = build?.(stack);
   const subnetIds = built?.subnetIds ?? props.subnetIds ?? ['subnet-0a1b2c3d4e5f60001', 'subnet-0a1b2c3d4e5f60002'];
-  const { endpointPort, subnetIds: _s, outdir: _o, ...infraProps } = props;
+  const { endpointPort, subnetIds: _s, outdir: _o, appCount, apiFirst, ...infraProps } = props;
   const infra = new AwsInfrastructure(stack, 'cloud', {
     zones: ZONES.map((z, i) => ({ ...z, subnetId: subnetIds[i], racks: props.rackSpread === false ? undefined : 3 })),
     vpcId: built?.vpcId ?? props.vpcId ?? 'vpc-0a1b2c3d4e5f60000',
@@ -64,10 +72,11 @@ export function awsWorld(props: Partial<AwsInfrastructureProps> & { endpointPort
     ...infraProps,
   });
   const vpc = new Vpc(stack, 'vpc', { cidrBlock: '10.20.0.0/16' });
+  const template = MachineTemplate.command({ command: 'node', args: ['server.js'], port: 8080 });
+  if (apiFirst) new AvailabilityGroup(stack, 'api', { infrastructure: infra, vpc, instanceCount: 2, template });
   const lb = new LoadBalancer(stack, 'web', { infrastructure: infra, vpc, cookieSecret: TEST_COOKIE_SECRET });
   const ag = new AvailabilityGroup(stack, 'app', {
-    infrastructure: infra, vpc, instanceCount: 6,
-    template: MachineTemplate.command({ command: 'node', args: ['server.js'], port: 8080 }),
+    infrastructure: infra, vpc, instanceCount: appCount ?? 6, template,
   });
   const backend = lb.addBackendService('site', { protocol: BackendProtocol.HTTP, port: 8080 });
   backend.addAvailabilityGroup(ag);

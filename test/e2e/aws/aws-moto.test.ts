@@ -3,12 +3,16 @@
  * 127.0.0.1 (EC2, S3, IAM, STS, SSM emulated; every provider endpoint points there, so
  * nothing reaches AWS). rackSpread is off: moto has no placement groups. Asserts, through the
  * EC2 API, that the instances exist with their zones' subnets, planned addresses, tags and
- * user data, that the objects are in the bucket, and that destroy terminates them.
+ * user data, that the objects are in the bucket, and that destroy terminates them. The
+ * placement record: written by the apply, kept by an apply that fails, and what keeps every
+ * existing instance when a group is declared first and another scaled down (one plan);
+ * destroy forgets it.
  */
+import * as fs from 'fs';
 import * as path from 'path';
 import { Ec2Subnet, Ec2Vpc } from '../../../constructs/infrastructure/aws/resources';
 import { ListenerProtocol } from '../../../index';
-import { MIRROR_ABSENT_MESSAGE, MIRROR_PRESENT, ZONES, awsWorld, synthStack, tempDir, terraform, terraformEnv } from '../../constructs/aws/world';
+import { MIRROR_ABSENT_MESSAGE, MIRROR_PRESENT, WorldGroups, ZONES, awsWorld, synthStack, tempDir, terraform, terraformEnv } from '../../constructs/aws/world';
 import { Moto, awsCli, awsCliAvailable, motoAvailable, startMoto } from './moto';
 
 const READY = MIRROR_PRESENT && motoAvailable() && awsCliAvailable();
@@ -27,9 +31,11 @@ maybe('AwsInfrastructure: terraform apply and destroy against moto_server (rackS
   let env: NodeJS.ProcessEnv;
   let applied = false;
 
+  let placementFile = '';
+
   /** Synthesizes the stack (into the same directory each time); `extraListener` changes the LB config. */
-  function synth(extraListener: boolean): string {
-    const w = awsWorld({ outdir: path.join(tmp.dir, 'cdktf.out'), endpointPort: moto.port, rackSpread: false, image: MOTO_AMI }, (stack) => {
+  function synth(extraListener: boolean, groups: WorldGroups = {}): string {
+    const w = awsWorld({ outdir: path.join(tmp.dir, 'cdktf.out'), endpointPort: moto.port, rackSpread: false, image: MOTO_AMI, placementFile, ...groups }, (stack) => {
       const vpc = new Ec2Vpc(stack, 'net', { cidrBlock: '10.20.0.0/16', tags: { Name: 'alb-moto' } });
       const subnets = ZONES.map((z, i) => new Ec2Subnet(stack, `subnet-${i}`, { vpcId: vpc.attr('id'), cidrBlock: z.subnetCidr, availabilityZone: z.availabilityZone }));
       return { vpcId: vpc.attr('id'), subnetIds: subnets.map((s) => s.attr('id')) };
@@ -40,6 +46,7 @@ maybe('AwsInfrastructure: terraform apply and destroy against moto_server (rackS
 
   beforeAll(async () => {
     tmp = tempDir('alb-aws-moto-');
+    placementFile = path.join(tmp.dir, 'placement.json');
     moto = await startMoto(path.join(tmp.dir, 'moto.log'));
     stackDir = synth(false);
     env = terraformEnv(tmp.dir);
@@ -133,9 +140,47 @@ maybe('AwsInfrastructure: terraform apply and destroy against moto_server (rackS
     expect(instances().filter((i) => i.State.Name === 'running').map((i) => i.InstanceId).sort()).toEqual(before);
   }, 300_000);
 
-  test('destroy terminates every instance', () => {
+  const running = () => new Map(instances().filter((i) => i.State.Name === 'running').map((i) => [tag(i, 'Name') as string, i]));
+  const synthesizedRecord = () => fs.readFileSync(path.join(stackDir, 'alb', 'placement-cloud.json'), 'utf8');
+
+  test('placement record: a group declared first and another scaled down replace no existing instance; a failed apply keeps the old record', () => {
+    // beforeAll's apply recorded its placement.
+    const recorded = fs.readFileSync(placementFile, 'utf8');
+    expect(JSON.parse(recorded).groups.map((g: any) => [g.name, g.vms.length])).toEqual([['web', 4], ['app', 6]]);
+    const before = running();
+
+    synth(false, { apiFirst: true, appCount: 4 });
+    const changes = plannedChanges().filter((c) => c.startsWith('aws_instance.'));
+    // The two new `api` VMs and the two `app` VMs that go (indices 4 and 5); no instance replaced
+    // (an in-place update is moto's security-group drift, see above).
+    expect(changes.filter((c) => c.includes('delete') && c.includes('create'))).toEqual([]);
+    expect(changes.filter((c) => c.endsWith(':create')).map((c) => c.replace(/^aws_instance\.cloud_(\w+)-.*$/, '$1'))).toEqual(['api', 'api']);
+    expect(changes.filter((c) => c.endsWith(':delete')).map((c) => /^aws_instance\.cloud_(app-.*-\d+):delete$/.exec(c)?.[1].replace(/^.*-/, ''))).toEqual(['4', '5']);
+
+    // The apply fails (the LB config object's file is gone): the record stays the last applied one.
+    fs.rmSync(path.join(stackDir, 'alb', 'web.json'));
+    expect(() => terraform(stackDir, env, ['apply', '-input=false', '-no-color', 'change.tfplan'], 300_000)).toThrow(/web\.json/);
+    expect(fs.readFileSync(placementFile, 'utf8')).toBe(recorded);
+
+    // Applied in full: the record is this synth's; web's and app's remaining instances are the same instances.
+    synth(false, { apiFirst: true, appCount: 4 });
+    terraform(stackDir, env, ['apply', '-input=false', '-no-color', '-auto-approve'], 300_000);
+    expect(fs.readFileSync(placementFile, 'utf8')).toBe(synthesizedRecord());
+    const after = running();
+    expect([...after.keys()].filter((name) => name.startsWith('api-'))).toHaveLength(2);
+    for (const [name, i] of before) {
+      if (/^app-.*-[45]$/.test(name)) {
+        expect(after.has(name)).toBe(false);
+      } else {
+        expect([name, after.get(name)?.InstanceId, after.get(name)?.PrivateIpAddress]).toEqual([name, i.InstanceId, i.PrivateIpAddress]);
+      }
+    }
+  }, 600_000);
+
+  test('destroy terminates every instance and forgets the placement record', () => {
     terraform(stackDir, env, ['destroy', '-input=false', '-no-color', '-auto-approve'], 300_000);
     applied = false;
     expect(instances().filter((i) => i.State.Name !== 'terminated')).toEqual([]);
+    expect(fs.existsSync(placementFile)).toBe(false);
   }, 400_000);
 });
