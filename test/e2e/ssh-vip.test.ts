@@ -60,19 +60,38 @@ function getVip(timeoutMs = 500): Promise<boolean> {
   });
 }
 
-/** A client on the VIP that retries a failed GET once, 2 s later; counts what still fails. */
-function retryingClient(): { stop(): Promise<{ ok: number; failed: number }> } {
+/**
+ * A client on the VIP that retries a failed GET once, 2 s later; counts what still fails.
+ * `answeredSince(t)` waits until a GET that started after `t` succeeded at its first try: the
+ * tests wait for it before the next outage, so one outage's retry never lands on the next one
+ * (with back-to-back outages ≈ 3 s apart, a retry 3 s after a failure did, at random).
+ */
+function retryingClient(): { stop(): Promise<{ ok: number; failed: number }>; answeredSince(t: number): Promise<void> } {
   let running = true;
   let ok = 0;
   let failed = 0;
+  let lastFirstTryOk = 0; // start time of the latest GET that succeeded at once
   const loop = (async () => {
     while (running) {
-      if ((await getVip(1000)) || (await sleep(2000).then(() => getVip(1000)))) ok++;
+      const started = Date.now();
+      if (await getVip(1000)) {
+        ok++;
+        lastFirstTryOk = started;
+      } else if (await sleep(2000).then(() => getVip(1000))) ok++;
       else failed++;
       await sleep(20);
     }
   })();
-  return { async stop() { running = false; await loop; return { ok, failed }; } };
+  return {
+    async stop() { running = false; await loop; return { ok, failed }; },
+    async answeredSince(t: number) {
+      const deadline = Date.now() + 15000;
+      while (lastFirstTryOk <= t) {
+        if (Date.now() > deadline) throw new Error('the VIP client got no answer at first try for 15 s');
+        await sleep(20);
+      }
+    },
+  };
 }
 
 /** Time from `action` until the VIP answers again (0 if it never stopped). */
@@ -156,6 +175,7 @@ maybe('a virtual IP per LB on the SSH fleet', () => {
       outages.runtimeKilled.push(await outageAfter(() => process.kill(pid, 'SIGKILL')));
       expect(holder()?.name).not.toBe(master.name);
       await revive(master);
+      await client.answeredSince(Date.now());
     }
     const result = await client.stop();
     expect(result.failed).toBe(0);
@@ -173,6 +193,7 @@ maybe('a virtual IP per LB on the SSH fleet', () => {
       expect(holder()?.name).not.toBe(master.name);
       execFileSync('ip', ['-n', master.namespace, 'link', 'set', 'eth0', 'up']);
       await revive(master);
+      await client.answeredSince(Date.now());
     }
     const result = await client.stop();
     expect(result.failed).toBe(0);
