@@ -9,8 +9,14 @@
  * The file is the primary's own copy (mode 0600 in a 0700 directory: it holds the cookie
  * secret), not the user's config file, which may be rewritten or renamed (staged → config)
  * at any time. Files of configs that are no longer current are removed after each reload.
+ *
+ * The directory is named after the primary's pid. A primary killed with SIGKILL (a crash, an
+ * OOM kill, a host's supervisor giving up) never removes its own, and it holds the cookie
+ * secret: the next primary on the host removes every such directory of this user whose pid is
+ * no longer alive before it writes its first file.
  */
 import { sha256Hex } from '../../lib/config/hash';
+import { pidAlive } from '../../lib/process/supervision';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -22,13 +28,46 @@ export interface ConfigFileRef {
   hash: string;
 }
 
+const DIR_PREFIX = 'alb-runtime-config-';
+const OWNED_DIR = /^alb-runtime-config-(\d+)-/;
+
+/** Removes config directories left in `tmp` by primaries of this user that are gone. */
+export function removeOrphanedConfigDirs(tmp = os.tmpdir()): string[] {
+  const removed: string[] = [];
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(tmp);
+  } catch {
+    return removed;
+  }
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  for (const entry of entries) {
+    const m = OWNED_DIR.exec(entry);
+    if (m === null) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || pidAlive(pid)) continue;
+    const dir = path.join(tmp, entry);
+    try {
+      if (uid !== null && fs.statSync(dir).uid !== uid) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // Another user's, or removed meanwhile: not ours to clean.
+    }
+  }
+  return removed;
+}
+
 export class ConfigFiles {
   private dir: string | null = null;
   private readonly written = new Set<string>();
 
   /** Writes (once per hash) the bytes and returns where a worker can read them. */
   put(hash: string, bytes: Buffer): ConfigFileRef {
-    if (this.dir === null) this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alb-runtime-config-'));
+    if (this.dir === null) {
+      removeOrphanedConfigDirs();
+      this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `${DIR_PREFIX}${process.pid}-`));
+    }
     const file = path.join(this.dir, `${hash}.json`);
     if (!this.written.has(hash)) {
       fs.writeFileSync(file, bytes, { mode: 0o600 });
@@ -57,7 +96,7 @@ export class ConfigFiles {
     try {
       fs.rmSync(this.dir, { recursive: true, force: true });
     } catch {
-      // Best effort: a leftover temp directory is harmless.
+      // Best effort: the next primary removes it (removeOrphanedConfigDirs).
     }
     this.dir = null;
     this.written.clear();

@@ -3,9 +3,11 @@
  * config-files): written once per hash, private, verified by hash on read, cleaned up.
  */
 import { sha256Hex as sha256 } from '../../lib/config/hash';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
-import { ConfigFiles, readConfigFile } from '../../runtime/process/config-files';
+import { ConfigFiles, readConfigFile, removeOrphanedConfigDirs } from '../../runtime/process/config-files';
 
 const stores: ConfigFiles[] = [];
 
@@ -62,4 +64,29 @@ test('keepOnly removes the files of configs no longer in use; dispose removes th
   expect(readConfigFile(s.put(sha256(one), one))).toEqual({ v: 1 });
   s.dispose();
   expect(fs.existsSync(path.dirname(r1.file))).toBe(false);
+});
+
+test('a primary that was killed leaves its directory; the next one removes it, and never a live primary\'s', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'config-files-orphans-'));
+  try {
+    // A pid that is certainly gone: a child that already exited and was reaped.
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid as number;
+    const orphan = path.join(tmp, `alb-runtime-config-${dead}-abc123`);
+    const live = path.join(tmp, `alb-runtime-config-${process.pid}-def456`);
+    const unrelated = path.join(tmp, 'alb-runtime-config-notapid');
+    for (const d of [orphan, live, unrelated]) {
+      fs.mkdirSync(d);
+      fs.writeFileSync(path.join(d, 'x.json'), '{"cookieSecret":"s"}');
+    }
+    expect(removeOrphanedConfigDirs(tmp)).toEqual([orphan]);
+    expect([fs.existsSync(orphan), fs.existsSync(live), fs.existsSync(unrelated)]).toEqual([false, true, true]);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('the directory is named after the primary\'s pid', () => {
+  const bytes = Buffer.from('{}');
+  const ref = store().put(sha256(bytes), bytes);
+  expect(path.basename(path.dirname(ref.file))).toMatch(new RegExp(`^alb-runtime-config-${process.pid}-`));
 });
