@@ -226,9 +226,6 @@ export class ClientConnection implements BodyFlow {
   // ---- parser callbacks (inside execute) ----
 
   messageBegin(): void {
-    // Nothing parsed before this message belongs to it (see messageComplete).
-    this.partialHeaders = null;
-    this.partialUrl = '';
     this.headStart = this.server.clock;
     this.requestStart = this.headStart;
   }

@@ -5,11 +5,11 @@
 import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as http from 'http';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { pidAlive as alive } from '../../lib/process/supervision';
 import { listensOn } from '../helpers/listening';
+import { freePort } from '../runtime/helpers/net';
 
 const ROOT = path.join(__dirname, '..', '..');
 const BUNDLE = path.join(ROOT, 'dist', 'hosts', 'local-vm.js');
@@ -38,17 +38,6 @@ function run(args: string[], timeoutMs = 30000): Promise<{ code: number; stdout:
   return new Promise((resolve) => {
     execFile(process.execPath, [BUNDLE, ...args], { timeout: timeoutMs }, (error, stdout, stderr) => {
       resolve({ code: error ? ((error as any).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
     });
   });
 }
