@@ -353,8 +353,8 @@ export class ClientConnection implements BodyFlow {
     // A chunked message's trailer fields arrive through onHeaders just before this, with the
     // message's URL again (node:http drops them the same way, in parserOnMessageComplete).
     // Kept, they would become header fields and URL prefix of the next pipelined request: a
-    // trailer `Content-Length: 50` on request 1 would frame request 2 one way here and another
-    // way at the target. Trailers are not forwarded (the body was re-framed already).
+    // trailer `X-Forwarded-For: 6.6.6.6` on request 1 would reach the target as a header of
+    // request 2. Trailers are not forwarded (the body was re-framed already).
     this.partialHeaders = null;
     this.partialUrl = '';
     const req = this.parsing;
@@ -572,12 +572,7 @@ export class ClientConnection implements BodyFlow {
     if (parsing !== null && parsing.body !== null) parsing.body.abort();
     const cur = this.current;
     if (!this.broken && (cur === null || !cur.headersSent)) this.socket.write(answer);
-    if (linger) {
-      this.closeSoon();
-    } else {
-      this.broken = true;
-      this.socket.destroySoon();
-    }
+    this.closeSoon(linger);
   }
 
   private parseError(err: Error & { code?: string }): void {
@@ -621,12 +616,12 @@ export class ClientConnection implements BodyFlow {
    * pipelined more than we will read (after a protocol error, or behind a response that
    * closes). So, like nginx's lingering close: FIN once the writes are out, then read and drop
    * whatever the client still sends until it closes its side, goes quiet for LINGER_IDLE_MS,
-   * or LINGER_MAX_MS passed.
+   * or LINGER_MAX_MS passed. `linger` false: close as soon as the writes are out.
    */
-  private closeSoon(): void {
+  private closeSoon(linger = true): void {
     this.broken = true;
     const socket = this.socket;
-    if (this.ended || socket.destroyed) {
+    if (!linger || this.ended || socket.destroyed) {
       socket.destroySoon();
       return;
     }
@@ -640,13 +635,6 @@ export class ClientConnection implements BodyFlow {
     const socket = this.socket;
     if (socket.destroyed || this.detached) return;
     this.dropParsing();
-    const handle = this.handle;
-    if (this.parser !== null) {
-      this.releaseHandle();
-      // Not reused: a read may still be on its way into it.
-      this.parser.conn = null;
-      this.parser = null;
-    }
     socket.removeAllListeners('data');
     const idle = setTimeout(() => socket.destroy(), LINGER_IDLE_MS);
     const max = setTimeout(() => socket.destroy(), LINGER_MAX_MS);
@@ -656,10 +644,7 @@ export class ClientConnection implements BodyFlow {
       clearTimeout(idle);
       clearTimeout(max);
     });
-    // Reading may have been stopped at the handle (queue or body backpressure): start it again.
-    this.queuePaused = false;
-    this.bodyPaused = false;
-    if (handle !== null) handle.readStart();
+    this.releaseSocket();
     socket.resume();
   }
 
@@ -671,7 +656,15 @@ export class ClientConnection implements BodyFlow {
     socket.removeAllListeners('data');
     socket.removeAllListeners('end');
     socket.removeAllListeners('drain');
-    // Reading stopped for a queue or body is started again for the upgrade handler.
+    this.releaseSocket();
+    this.server.onUpgrade(req, socket, head);
+  }
+
+  /**
+   * The parser lets go of the socket for good (upgrade hand-over, lingering close): reading
+   * stopped for a queue or body starts again, and reads now arrive as the stream's 'data'.
+   */
+  private releaseSocket(): void {
     if (this.queuePaused || this.bodyPaused) {
       this.queuePaused = false;
       this.bodyPaused = false;
@@ -683,7 +676,6 @@ export class ClientConnection implements BodyFlow {
       this.parser.conn = null;
       this.parser = null;
     }
-    this.server.onUpgrade(req, socket, head);
   }
 
   /** Nothing is parsed-but-unanswered, nothing half-received and nothing left to flush (plain TCP). */
